@@ -1,0 +1,1 @@
+# src/log/local.mk - build fragment for the log module.

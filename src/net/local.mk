@@ -1,0 +1,1 @@
+# src/net/local.mk - build fragment for the net module.

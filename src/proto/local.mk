@@ -1,0 +1,1 @@
+# src/proto/local.mk - build fragment for the proto module.

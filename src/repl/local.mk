@@ -1,0 +1,1 @@
+# src/repl/local.mk - build fragment for the repl module.

@@ -1,0 +1,1 @@
+# src/server/local.mk - build fragment for the server module.

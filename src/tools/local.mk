@@ -1,0 +1,1 @@
+# src/tools/local.mk - build fragment for the tools module.

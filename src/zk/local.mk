@@ -1,0 +1,1 @@
+# src/zk/local.mk - build fragment for the zk module.
