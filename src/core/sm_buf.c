@@ -204,8 +204,8 @@ write_uvar(sm_wbuf_t *w, uint64_t v)
 }
 
 void sm_write_uvarint(sm_wbuf_t *w, uint32_t v) { write_uvar(w, v); }
-void sm_write_varint(sm_wbuf_t *w, int32_t v) { write_uvar(w, (uint32_t)((v << 1) ^ (v >> 31))); }
-void sm_write_varlong(sm_wbuf_t *w, int64_t v) { write_uvar(w, (uint64_t)((v << 1) ^ (v >> 63))); }
+void sm_write_varint(sm_wbuf_t *w, int32_t v) { write_uvar(w, ((uint32_t)v << 1) ^ (uint32_t)(v >> 31)); }
+void sm_write_varlong(sm_wbuf_t *w, int64_t v) { write_uvar(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
 
 void
 sm_write_string(sm_wbuf_t *w, sm_bytes_t s, int flex)

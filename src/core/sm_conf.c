@@ -105,7 +105,7 @@ sm_props_parse(sm_props_t *p, const char *text, size_t len, char *errstr, size_t
         /* Gather one logical line (joining backslash continuations). */
         char *logical = sm_malloc(64);
         size_t llen = 0, lcap = 64;
-        int first_line = lineno + 1;
+        int first_line = lineno + 1, first_phys = 1;
         logical[0] = '\0';
         for (;;) {
             const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -115,10 +115,18 @@ sm_props_parse(sm_props_t *p, const char *text, size_t len, char *errstr, size_t
             if (llen > 0) while (ls < le && (*ls == ' ' || *ls == '\t' || *ls == '\f')) ls++;
             const char *te = le;
             if (te > ls && te[-1] == '\r') te--;
-            /* odd number of trailing backslashes = continuation */
+            /* odd number of trailing backslashes = continuation, except on
+             * a comment line: Java's LineReader drops a comment line whole,
+             * so a trailing backslash there must not swallow the next line. */
             size_t bs = 0;
             for (const char *q = te; q > ls && q[-1] == '\\'; q--) bs++;
             int cont = bs % 2 == 1;
+            if (first_phys) {
+                const char *c = ls;
+                while (c < te && (*c == ' ' || *c == '\t' || *c == '\f')) c++;
+                if (c < te && (*c == '#' || *c == '!')) cont = 0;
+                first_phys = 0;
+            }
             size_t seg = (size_t)(te - ls) - (cont ? 1 : 0);
             if (llen + seg + 1 > lcap) { lcap = llen + seg + 64; logical = sm_realloc(logical, lcap); }
             memcpy(logical + llen, ls, seg);
@@ -201,13 +209,15 @@ set_one(const sm_conf_def_t *d, void *obj, const char *value, char *errstr, size
             snprintf(errstr, errlen, "Invalid value %s for configuration %s: Not a number of type INT", value, d->name);
             return -1;
         }
-        if (v < d->min || v > d->max) {
-            if (d->max == (d->type == SM_CONF_INT ? INT32_MAX : INT64_MAX))
-                snprintf(errstr, errlen, "Invalid value %s for configuration %s: Value must be at least %lld",
-                         value, d->name, (long long)d->min);
-            else
-                snprintf(errstr, errlen, "Invalid value %s for configuration %s: Value must be in [%lld,...,%lld]",
-                         value, d->name, (long long)d->min, (long long)d->max);
+        /* Kafka's ConfigDef.Range wording: one message per violated bound. */
+        if (v < d->min) {
+            snprintf(errstr, errlen, "Invalid value %s for configuration %s: Value must be at least %lld",
+                     value, d->name, (long long)d->min);
+            return -1;
+        }
+        if (v > d->max) {
+            snprintf(errstr, errlen, "Invalid value %s for configuration %s: Value must be no more than %lld",
+                     value, d->name, (long long)d->max);
             return -1;
         }
         if (d->type == SM_CONF_INT) *(int32_t *)(base + d->offset) = (int32_t)v;

@@ -1,6 +1,7 @@
 /*
  * sm_json.c - recursive-descent JSON parser (bounded depth) and string escaping.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #define MAX_DEPTH 64
 
 typedef struct {
-    const char *p, *end;
+    const char *start, *p, *end;
     char *err;
     size_t errlen;
     int failed;
@@ -20,7 +21,7 @@ typedef struct {
 static void
 fail(jp_t *s, const char *what)
 {
-    if (!s->failed) snprintf(s->err, s->errlen, "invalid JSON at byte %zu: %s", (size_t)0, what);
+    if (!s->failed) snprintf(s->err, s->errlen, "invalid JSON at byte %zu: %s", (size_t)(s->p - s->start), what);
     s->failed = 1;
 }
 
@@ -170,8 +171,15 @@ parse_value(jp_t *s, int depth)
         j->type = SM_JSON_NUMBER;
         j->num = strtod(buf, &end);
         if (*end || n == 0) { fail(s, "bad number"); free(j); return NULL; }
+        errno = 0;
         long long iv = strtoll(buf, &end, 10);
-        j->inum = *end ? (int64_t)j->num : iv;
+        /* Exact when the text is a decimal integer that fits; else derived
+         * from the double, and 0 when even that is out of int64 range (a
+         * double-to-int cast there is undefined). sm_json_int() rejects
+         * values whose inum does not reproduce num. */
+        if (!*end && errno != ERANGE) j->inum = iv;
+        else if (j->num > -9223372036854775808.0 && j->num < 9223372036854775808.0) j->inum = (int64_t)j->num;
+        else j->inum = 0;
         return j;
     }
     free(j);
@@ -183,7 +191,7 @@ sm_json_t *
 sm_json_parse(const char *text, size_t len, char *errstr, size_t errlen)
 {
     char dummy[8];
-    jp_t s = { text, text + len, errstr ? errstr : dummy, errstr ? errlen : sizeof(dummy), 0 };
+    jp_t s = { text, text, text + len, errstr ? errstr : dummy, errstr ? errlen : sizeof(dummy), 0 };
     sm_json_t *j = parse_value(&s, 0);
     if (!j) return NULL;
     ws(&s);
@@ -228,7 +236,7 @@ sm_json_int(const sm_json_t *j, int64_t *out)
 {
     if (!j) return -1;
     if (j->type == SM_JSON_NUMBER) {
-        if (j->num != floor(j->num)) return -1;
+        if (j->num != floor(j->num) || (double)j->inum != j->num) return -1;
         *out = j->inum;
         return 0;
     }

@@ -1,1 +1,15 @@
-# src/log/local.mk - build fragment for the log module.
+# src/log/local.mk - partition logs (segments, indexes, recovery, retention)
+# and the log manager (log dirs, checkpoints, start-up loading).
+libsamsa_a_SOURCES += \
+	src/log/sm_plog.h src/log/sm_logmgr.h \
+	src/log/sm_seg.c src/log/sm_seg.h \
+	src/log/sm_ckpt.c src/log/sm_ckpt.h \
+	src/log/sm_log_config.c \
+	src/log/sm_plog.c \
+	src/log/sm_logmgr.c
+
+check_PROGRAMS += tests/unit/check_log
+TESTS += tests/unit/check_log
+tests_unit_check_log_SOURCES = tests/unit/check_log.c
+tests_unit_check_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_log_LDADD = $(SM_LIBS) $(CHECK_LIBS)

@@ -1,1 +1,29 @@
 # src/proto/local.mk - build fragment for the proto module.
+
+# Record batch v2 and compression codecs (records helper).
+libsamsa_a_SOURCES += \
+	src/proto/sm_records.c src/proto/sm_records.h \
+	src/proto/sm_compress.c src/proto/sm_compress.h
+
+check_PROGRAMS += tests/unit/check_records
+TESTS += tests/unit/check_records
+tests_unit_check_records_SOURCES = tests/unit/check_records.c
+tests_unit_check_records_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_records_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# Wire codec: headers, API table, one file per API family (proto helper).
+libsamsa_a_SOURCES += \
+	src/proto/sm_proto.h \
+	src/proto/sm_proto_hdr.c \
+	src/proto/sm_proto_apiversions.c \
+	src/proto/sm_proto_metadata.c \
+	src/proto/sm_proto_produce.c \
+	src/proto/sm_proto_fetch.c \
+	src/proto/sm_proto_listoffsets.c \
+	src/proto/sm_proto_admin.c
+
+check_PROGRAMS += tests/unit/check_proto
+TESTS += tests/unit/check_proto
+tests_unit_check_proto_SOURCES = tests/unit/check_proto.c
+tests_unit_check_proto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_proto_LDADD = $(SM_LIBS) $(CHECK_LIBS)

@@ -1,1 +1,2 @@
-# src/repl/local.mk - build fragment for the repl module.
+# src/repl/local.mk - replica manager.
+libsamsa_a_SOURCES += src/repl/sm_replica.c src/repl/sm_replica.h

@@ -1,1 +1,17 @@
-# src/server/local.mk - build fragment for the server module.
+# src/server/local.mk - the broker: config, start-up, request handlers.
+libsamsa_a_SOURCES += \
+	src/server/sm_config.c src/server/sm_config.h \
+	src/server/sm_metadata.c src/server/sm_metadata.h \
+	src/server/sm_worker.c src/server/sm_worker.h \
+	src/server/sm_server.c src/server/sm_server.h \
+	src/server/sm_handlers.c src/server/sm_fetch.c src/server/sm_admin_api.c
+
+bin_PROGRAMS += samsa-server
+samsa_server_SOURCES = src/server/sm_main.c
+samsa_server_LDADD = $(SM_LIBS)
+
+check_PROGRAMS += tests/unit/check_server
+TESTS += tests/unit/check_server
+tests_unit_check_server_SOURCES = tests/unit/check_server.c
+tests_unit_check_server_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_server_LDADD = $(SM_LIBS) $(CHECK_LIBS)

@@ -1,1 +1,26 @@
-# src/tools/local.mk - build fragment for the tools module.
+# src/tools/local.mk - operator CLIs (samsa-topics, samsa-console-producer,
+# samsa-console-consumer). The pure helpers (sm_tool.c) live in libsamsa.a
+# so the unit tests can call them; only the binaries link librdkafka.
+libsamsa_a_SOURCES += \
+	src/tools/sm_tool.c src/tools/sm_tool.h
+
+bin_PROGRAMS += samsa-topics
+samsa_topics_SOURCES = src/tools/sm_topics.c
+samsa_topics_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+samsa_topics_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)
+
+bin_PROGRAMS += samsa-console-producer
+samsa_console_producer_SOURCES = src/tools/sm_console_producer.c
+samsa_console_producer_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+samsa_console_producer_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)
+
+bin_PROGRAMS += samsa-console-consumer
+samsa_console_consumer_SOURCES = src/tools/sm_console_consumer.c
+samsa_console_consumer_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+samsa_console_consumer_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)
+
+check_PROGRAMS += tests/unit/check_tools
+TESTS += tests/unit/check_tools
+tests_unit_check_tools_SOURCES = tests/unit/check_tools.c
+tests_unit_check_tools_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_tools_LDADD = $(SM_LIBS) $(CHECK_LIBS)

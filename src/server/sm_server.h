@@ -1,0 +1,70 @@
+/*
+ * sm_server.h - the broker process: one context shared by the request
+ * handlers, the controller channel and start-up/shutdown.
+ *
+ * Threads: the main thread runs `main_base` (ZooKeeper events, controller,
+ * timers, signals); num.network.threads threads run the handlers in
+ * sm_handlers.c/sm_fetch.c/sm_admin_api.c for their own connections; one
+ * worker thread runs blocking ZooKeeper admin calls.
+ */
+#ifndef SM_SERVER_H
+#define SM_SERVER_H
+
+#include <stdint.h>
+#include "core/sm_conf.h"
+#include "log/sm_logmgr.h"
+#include "net/sm_net.h"
+#include "proto/sm_proto.h"
+#include "repl/sm_replica.h"
+#include "server/sm_config.h"
+#include "server/sm_metadata.h"
+#include "server/sm_worker.h"
+
+struct event_base;
+typedef struct sm_zk_s sm_zk_t;
+
+typedef struct {
+    sm_broker_config_t cfg;
+    struct event_base *main_base;
+    sm_zk_t *zk;                     /* the broker's ZooKeeper session */
+    void *zk_broker;                 /* sm_zk_broker_t */
+    void *ctrl;                      /* sm_ctrl_t */
+    sm_logmgr_t *logs;
+    sm_replica_mgr_t *replicas;
+    sm_metadata_t *metadata;
+    sm_net_t *net;
+    sm_worker_t *admin;
+    char *cluster_id;
+    int64_t broker_epoch;
+    int32_t controller_id;           /* as seen on /controller (atomic) */
+    int parked_fetches;              /* atomic: long polls waiting anywhere */
+    int shutting_down;
+} sm_server_t;
+
+extern sm_server_t sm_srv;
+
+/* Entry point for net: one complete request frame. */
+void sm_handle_request(sm_conn_t *c, const uint8_t *frame, size_t len, void *opaque);
+
+/* Per-connection state kept in sm_conn_data. */
+typedef struct {
+    sm_arena_t arena;                /* decoded request arrays; reset per request */
+} sm_conn_ctx_t;
+
+/* Helpers shared by the handler files. */
+sm_resp_t *sm_response_start(const sm_req_hdr_t *h);
+void sm_handle_Fetch(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_CreateTopics(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_DeleteTopics(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_CreatePartitions(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_DescribeConfigs(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+/* Called from any thread when consumer-visible data appeared. */
+void sm_fetch_wake_all(void *arg);
+/* Queue creation of topic with broker defaults (auto.create.topics.enable). */
+void sm_auto_create_topic(const char *topic, size_t len);
+/* Effective log config of a topic (broker defaults + ZooKeeper overrides). */
+void sm_topic_log_config(void *arg, const char *topic, sm_log_config_t *out, int32_t *min_isr);
+/* Forget a cached topic config (config change or deletion). */
+void sm_topic_config_invalidate(const char *topic);
+
+#endif
