@@ -270,15 +270,31 @@ plog_free(sm_plog_t *l)
     free(l);
 }
 
-/* Start over with a single empty segment at offset. */
+/* Start over with a single empty segment at offset. On failure the log
+ * keeps its segments (nothing is removed before the new one exists). */
 static int
 reset_to(sm_plog_t *l, int64_t offset, char *errstr, size_t errlen)
 {
-    remove_segs(l, 0, l->nsegs);
-    sm_seg_t *s = sm_seg_open(l->dir, offset, 1, 1, l->cfg.segment_index_bytes, errstr, errlen);
-    if (!s) return -1;
-    s->jitter_ms = new_jitter(&l->cfg);
-    push_seg(l, s);
+    int same = -1;
+    for (int i = 0; i < l->nsegs; i++)
+        if (l->segs[i]->base == offset) same = i;
+    if (same >= 0) {
+        /* Reuse the segment already named after offset (its files would
+         * otherwise be clobbered by a new open). */
+        sm_seg_t *s = l->segs[same];
+        if ((!s->active && sm_seg_index_resize(s, 1) < 0) || sm_seg_truncate_to(s, offset) < 0) {
+            snprintf(errstr, errlen, "Error truncating %s.log: %s", s->prefix, strerror(errno));
+            return -1;
+        }
+        remove_segs(l, same + 1, l->nsegs);
+        remove_segs(l, 0, same);
+    } else {
+        sm_seg_t *s = sm_seg_open(l->dir, offset, 1, 1, l->cfg.segment_index_bytes, errstr, errlen);
+        if (!s) return -1;
+        s->jitter_ms = new_jitter(&l->cfg);
+        remove_segs(l, 0, l->nsegs);
+        push_seg(l, s);
+    }
     l->leo = offset;
     return 0;
 }
@@ -418,21 +434,21 @@ roll(sm_plog_t *l, int64_t new_base)
     int64_t t0 = sm_mono_ms();
     sm_seg_t *old = active(l);
     char err[256];
+    if (old->size == 0 && old->base == new_base) return SM_ERR_NONE;
+    /* Open the new segment first: on failure the old one stays active. */
+    sm_seg_t *s = sm_seg_open(l->dir, new_base, 1, 1, l->cfg.segment_index_bytes, err, sizeof(err));
+    if (!s) {
+        sm_log_error(LOGGER, "%s Error rolling to offset %lld: %s", l->name, (long long)new_base, err);
+        return SM_ERR_KAFKA_STORAGE_ERROR;
+    }
+    s->jitter_ms = new_jitter(&l->cfg);
     if (old->size == 0) {
-        if (old->base == new_base) return SM_ERR_NONE;
         remove_segs(l, l->nsegs - 1, l->nsegs);   /* an empty segment has nothing to keep */
     } else {
         sm_seg_seal_time_index(old);
         sm_seg_index_resize(old, 0);
+        l->flush_pending = 1;
     }
-    sm_seg_t *s = sm_seg_open(l->dir, new_base, 1, 1, l->cfg.segment_index_bytes, err, sizeof(err));
-    if (!s) {
-        sm_log_error(LOGGER, "%s Error rolling to offset %lld: %s", l->name, (long long)new_base, err);
-        if (l->nsegs == 0 || sm_seg_index_resize(active(l), 1) < 0) abort();  /* no active segment left */
-        return SM_ERR_KAFKA_STORAGE_ERROR;
-    }
-    s->jitter_ms = new_jitter(&l->cfg);
-    if (old->size > 0) l->flush_pending = 1;
     push_seg(l, s);
     sm_log_info(LOGGER, "%s Rolled new log segment at offset %lld in %lld ms.", l->name, (long long)new_base,
                 (long long)(sm_mono_ms() - t0));
@@ -892,7 +908,8 @@ sm_plog_truncate_to(sm_plog_t *l, int64_t offset)
     if (offset < l->log_start || l->segs[0]->base > offset) {
         if (reset_to(l, offset, e2, sizeof(e2)) < 0) {
             sm_log_error(LOGGER, "%s %s", l->name, e2);
-            abort();   /* no segment left to write to: the log is unusable */
+            err = SM_ERR_KAFKA_STORAGE_ERROR;
+            goto out;
         }
         if (offset < l->log_start) l->log_start = offset;
     } else {

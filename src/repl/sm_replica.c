@@ -151,6 +151,9 @@ sm_replica_leader_and_isr(sm_replica_mgr_t *rm, int32_t controller_epoch, const 
                 errors[i] = SM_ERR_KAFKA_STORAGE_ERROR;
                 continue;
             }
+            /* An existing log was loaded with broker defaults: apply the
+             * topic's overrides now. */
+            sm_plog_set_config(log, &cfg);
             p = sm_calloc(1, sizeof(*p));
             p->topic = sm_strdup(s->topic);
             p->partition = s->partition;

@@ -263,15 +263,25 @@ sm_zk_encode_broker(sm_wbuf_t *w, const sm_broker_info_t *b, int version)
         put_key(w, &first, "features");
         put(w, "{}");
     }
+    /* host/port repeat the first PLAINTEXT endpoint (null/-1 if none). */
+    const char *host = b->host;
+    int32_t port = b->port;
+    for (int i = 0; !host && i < b->nendpoints; i++) {
+        if (b->endpoint_listener && b->endpoint_listener[i] && !strcmp(b->endpoint_listener[i], "PLAINTEXT") &&
+            b->endpoint_host && b->endpoint_host[i] && b->endpoint_port) {
+            host = b->endpoint_host[i];
+            port = b->endpoint_port[i];
+        }
+    }
     put_key(w, &first, "host");
-    if (b->host) sm_json_write_string(w, b->host);
+    if (host) sm_json_write_string(w, host);
     else put(w, "null");
     put_key(w, &first, "timestamp");
     char ts[32];
     snprintf(ts, sizeof(ts), "%" PRId64, b->timestamp);
     sm_json_write_string(w, ts);
     put_key(w, &first, "port");
-    put_i64(w, b->host ? b->port : -1);
+    put_i64(w, host ? port : -1);
     put_key(w, &first, "version");
     put_i64(w, version >= 5 ? 5 : 4);
     put(w, "}");

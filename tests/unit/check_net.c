@@ -461,7 +461,7 @@ START_TEST(t_large_frames)
         for (size_t k = (i % 2 == 0) ? i : i - 1; k <= i; k++) {
             size_t len;
             uint8_t *got = recv_frame(fd, &len);
-            ck_assert_ptr_nonnull(got);
+            ck_assert_msg(got != NULL, "no response %zu (errno %d)", k, errno);
             ck_assert_uint_eq(len, sizes[k]);
             ck_assert_int_eq(memcmp(got, bufs[k], len), 0);
             free(got);
@@ -785,6 +785,8 @@ END_TEST
 int
 main(void)
 {
+    if (getenv("SM_TEST_DEBUG"))
+        sm_log_level = SM_LOG_DEBUG;
     Suite *s = suite_create("net");
     TCase *tc = tcase_create("net");
     tcase_set_timeout(tc, 120);

@@ -1,0 +1,1463 @@
+/*
+ * sm_ctrl.c - the controller (see sm_ctrl.h): election, controller context,
+ * partition state creation, leader election, topic deletion, and the
+ * LeaderAndIsr / UpdateMetadata / StopReplica fan-out through the channel.
+ *
+ * Structure. Watch events become queued controller events (ELECT, BROKERS,
+ * TOPICS, PARTMOD, DELETE), processed one at a time. Each event is a chain
+ * of async ZooKeeper steps: a step issues any number of pipelined requests
+ * and names the next step; the next step runs when the last completion of
+ * the current one has arrived (c->pending). Completions carry the
+ * controller generation, bumped on resignation, so a deposed controller's
+ * late results are dropped. Every event that touched the context ends in
+ * reconcile(): re-read the states it wants to change, write them fenced by
+ * a check on /controller_epoch's zkVersion, then tell the brokers.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/sm_log.h"
+#include "core/sm_util.h"
+#include "zk/sm_ctrl.h"
+#include "zk/sm_zk_codec.h"
+
+#define LOGGER "samsa.controller"
+#define CLOG_INFO(c, fmt, ...) sm_log_info(LOGGER, "[Controller id=%d] " fmt, (c)->id, ##__VA_ARGS__)
+#define CLOG_WARN(c, fmt, ...) sm_log_warn(LOGGER, "[Controller id=%d] " fmt, (c)->id, ##__VA_ARGS__)
+#define CLOG_ERROR(c, fmt, ...) sm_log_error(LOGGER, "[Controller id=%d] " fmt, (c)->id, ##__VA_ARGS__)
+
+enum { EV_ELECT, EV_BROKERS, EV_TOPICS, EV_PARTMOD, EV_DELETE };
+
+typedef struct {
+    char *name;
+    sm_topic_assignment_t a;
+    int loaded;                  /* assignment read */
+    sm_partition_state_t *st;    /* [a.npartitions] */
+    int *has_st;
+    int *changed;                /* this round: 1 updated, 2 created */
+} ctopic_t;
+
+typedef struct {
+    int kind;
+    char *topic;
+} cev_t;
+
+typedef void (*step_fn)(sm_ctrl_t *c);
+
+struct sm_ctrl_s {
+    sm_zk_t *zk;
+    int32_t id;
+    sm_ctrl_conf_t conf;
+    sm_ctrl_channel_t ch;
+    int listener_id;
+    int started, freed, refs;
+    unsigned gen;
+
+    int active;
+    int32_t epoch, epoch_zkv, controller_id;
+
+    /* controller context */
+    sm_broker_info_t *live;
+    int nlive;
+    ctopic_t *topics;
+    int ntopics;
+    char **delq;                 /* /admin/delete_topics children */
+    int ndelq;
+
+    /* event queue */
+    cev_t *q;
+    int qn;
+    int busy;
+
+    /* current step */
+    int pending;
+    step_fn next;
+
+    /* per-event scratch */
+    sm_broker_info_t *nb;        /* broker list being loaded */
+    int nnb;
+    char **names;                /* topic names being loaded */
+    int nnames;
+    int32_t *new_brokers;
+    int nnew;
+    int full, um_all, retry, fenced, rounds, attempts;
+    char *new_topics_log;
+    char *log_new, *log_del;
+    int32_t read_epoch, read_epoch_v;
+    char **paths;                /* tree delete */
+    int *depths;
+    int npaths;
+    char **deleting;
+    int ndeleting;
+};
+
+typedef struct {
+    sm_ctrl_t *c;
+    unsigned gen;
+    char *topic;
+    int32_t part;
+    int depth;
+} xctx_t;
+
+static void run_next(sm_ctrl_t *c);
+static void reconcile(sm_ctrl_t *c);
+static void elect_begin(sm_ctrl_t *c);
+
+/* ---- plumbing ----------------------------------------------------------- */
+
+static xctx_t *
+xnew(sm_ctrl_t *c, const char *topic, int32_t part)
+{
+    xctx_t *x = sm_calloc(1, sizeof(*x));
+    x->c = c;
+    x->gen = c->gen;
+    x->topic = topic ? sm_strdup(topic) : NULL;
+    x->part = part;
+    c->refs++;
+    return x;
+}
+
+static void ctrl_destroy(sm_ctrl_t *c);
+
+/* Consume x; returns c if the completion is still current, else NULL. */
+static sm_ctrl_t *
+xtake(xctx_t *x, char **topic, int32_t *part, int *depth)
+{
+    sm_ctrl_t *c = x->c;
+    int live = !c->freed && x->gen == c->gen;
+    if (topic) *topic = x->topic;
+    else free(x->topic);
+    if (part) *part = x->part;
+    if (depth) *depth = x->depth;
+    free(x);
+    if (--c->refs == 0) {
+        if (topic) { free(*topic); *topic = NULL; }
+        ctrl_destroy(c);
+        return NULL;
+    }
+    if (!live && topic) { free(*topic); *topic = NULL; }
+    return live ? c : NULL;
+}
+
+static void
+step(sm_ctrl_t *c, step_fn next)
+{
+    c->pending = 1;    /* guard until the issuing code calls arrive() */
+    c->next = next;
+}
+
+static void
+arrive(sm_ctrl_t *c)
+{
+    if (--c->pending == 0 && c->next) {
+        step_fn f = c->next;
+        c->next = NULL;
+        f(c);
+    }
+}
+
+static void
+event_done(sm_ctrl_t *c)
+{
+    c->busy = 0;
+    run_next(c);
+}
+
+static int
+is_live(const sm_ctrl_t *c, int32_t id)
+{
+    for (int i = 0; i < c->nlive; i++)
+        if (c->live[i].id == id) return 1;
+    return 0;
+}
+
+static ctopic_t *
+find_topic(sm_ctrl_t *c, const char *name)
+{
+    for (int i = 0; i < c->ntopics; i++)
+        if (!strcmp(c->topics[i].name, name)) return &c->topics[i];
+    return NULL;
+}
+
+static void
+topic_clear(ctopic_t *t)
+{
+    for (int32_t p = 0; t->st && p < t->a.npartitions; p++) sm_partition_state_free(&t->st[p]);
+    free(t->st);
+    free(t->has_st);
+    free(t->changed);
+    sm_topic_assignment_free(&t->a);
+    free(t->name);
+}
+
+static void
+remove_topic(sm_ctrl_t *c, const char *name)
+{
+    for (int i = 0; i < c->ntopics; i++) {
+        if (!strcmp(c->topics[i].name, name)) {
+            topic_clear(&c->topics[i]);
+            c->topics[i] = c->topics[--c->ntopics];
+            return;
+        }
+    }
+}
+
+static ctopic_t *
+add_topic(sm_ctrl_t *c, const char *name)
+{
+    c->topics = sm_realloc(c->topics, sizeof(ctopic_t) * (size_t)(c->ntopics + 1));
+    ctopic_t *t = &c->topics[c->ntopics++];
+    memset(t, 0, sizeof(*t));
+    t->name = sm_strdup(name);
+    return t;
+}
+
+static void
+free_strv(char **v, int n)
+{
+    for (int i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+static void
+free_brokers(sm_broker_info_t *b, int n)
+{
+    for (int i = 0; i < n; i++) sm_broker_info_free(&b[i]);
+    free(b);
+}
+
+static int
+in_list(const char *const *v, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v[i], s)) return 1;
+    return 0;
+}
+
+static void
+clear_context(sm_ctrl_t *c)
+{
+    free_brokers(c->live, c->nlive);
+    c->live = NULL;
+    c->nlive = 0;
+    for (int i = 0; i < c->ntopics; i++) topic_clear(&c->topics[i]);
+    free(c->topics);
+    c->topics = NULL;
+    c->ntopics = 0;
+    free_strv(c->delq, c->ndelq);
+    c->delq = NULL;
+    c->ndelq = 0;
+}
+
+static void
+clear_scratch(sm_ctrl_t *c)
+{
+    free_brokers(c->nb, c->nnb);
+    c->nb = NULL;
+    c->nnb = 0;
+    free_strv(c->names, c->nnames);
+    c->names = NULL;
+    c->nnames = 0;
+    free(c->new_brokers);
+    c->new_brokers = NULL;
+    c->nnew = 0;
+    free(c->new_topics_log);
+    c->new_topics_log = NULL;
+    free(c->log_new);
+    free(c->log_del);
+    c->log_new = c->log_del = NULL;
+    free_strv(c->paths, c->npaths);
+    free(c->depths);
+    c->paths = NULL;
+    c->depths = NULL;
+    c->npaths = 0;
+    free_strv(c->deleting, c->ndeleting);
+    c->deleting = NULL;
+    c->ndeleting = 0;
+    c->full = c->um_all = c->retry = c->fenced = c->rounds = 0;
+}
+
+static void
+resign(sm_ctrl_t *c)
+{
+    if (c->active) CLOG_INFO(c, "Resigning");
+    c->active = 0;
+    c->gen++;            /* drop in-flight completions of this reign */
+    c->pending = 0;
+    c->next = NULL;
+    clear_context(c);
+    clear_scratch(c);
+    /* Only elections survive a resignation. */
+    int k = 0;
+    for (int i = 0; i < c->qn; i++) {
+        if (c->q[i].kind == EV_ELECT) c->q[k++] = c->q[i];
+        else free(c->q[i].topic);
+    }
+    c->qn = k;
+    c->busy = 0;
+}
+
+static void
+enqueue(sm_ctrl_t *c, int kind, const char *topic)
+{
+    for (int i = 0; i < c->qn; i++)
+        if (c->q[i].kind == kind && (!topic || (c->q[i].topic && !strcmp(c->q[i].topic, topic)))) return;
+    c->q = sm_realloc(c->q, sizeof(cev_t) * (size_t)(c->qn + 1));
+    c->q[c->qn++] = (cev_t){ kind, topic ? sm_strdup(topic) : NULL };
+    if (!c->busy) run_next(c);
+}
+
+static void topics_begin(sm_ctrl_t *c);
+static void brokers_begin(sm_ctrl_t *c);
+static void partmod_begin(sm_ctrl_t *c, const char *topic);
+static void deletes_begin(sm_ctrl_t *c);
+
+static void
+run_next(sm_ctrl_t *c)
+{
+    while (!c->busy && c->qn && !c->freed) {
+        cev_t ev = c->q[0];
+        memmove(&c->q[0], &c->q[1], sizeof(cev_t) * (size_t)(c->qn - 1));
+        c->qn--;
+        if (ev.kind != EV_ELECT && !c->active) {
+            free(ev.topic);
+            continue;
+        }
+        c->busy = 1;
+        clear_scratch(c);
+        switch (ev.kind) {
+        case EV_ELECT: c->attempts = 0; elect_begin(c); break;
+        case EV_BROKERS: brokers_begin(c); break;
+        case EV_TOPICS: topics_begin(c); break;
+        case EV_PARTMOD: partmod_begin(c, ev.topic); break;
+        case EV_DELETE: deletes_begin(c); break;
+        }
+        free(ev.topic);
+    }
+}
+
+/* A fenced write failed on the epoch check: someone else is controller. */
+static int
+multi_fenced(const sm_zk_res_t *r)
+{
+    return r->rc != ZOK && r->nops > 0 && r->op_rc && (r->op_rc[0] == ZBADVERSION || r->op_rc[0] == ZNONODE);
+}
+
+static void
+fenced_op(sm_ctrl_t *c, sm_zk_op_t *op, int nops, sm_zk_cb_t cb, void *arg)
+{
+    sm_zk_op_t ops[8];
+    ops[0] = (sm_zk_op_t){ .type = SM_ZK_OP_CHECK, .path = "/controller_epoch", .version = c->epoch_zkv };
+    memcpy(&ops[1], op, sizeof(sm_zk_op_t) * (size_t)nops);
+    sm_zk_amulti(c->zk, ops, nops + 1, cb, arg);
+}
+
+/* ---- election ----------------------------------------------------------- */
+
+static void elect_read_epoch(sm_ctrl_t *c);
+static void failover(sm_ctrl_t *c);
+
+static void
+on_elect_controller(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZOK) {
+        int32_t id = -1;
+        if (!r->data || sm_zk_decode_controller(r->data, (size_t)r->len, &id) < 0) id = -1;
+        if (c->active && id != c->id) resign(c);
+        c->controller_id = id;
+        event_done(c);
+    } else if (r->rc == ZNONODE) {
+        if (c->active) resign(c);
+        c->controller_id = -1;
+        /* getData on a missing node sets no watch; exists does. */
+        sm_zk_aexists(c->zk, "/controller", 1, NULL, NULL);
+        c->busy = 1;
+        elect_read_epoch(c);
+    } else {
+        CLOG_WARN(c, "Error reading /controller: %s", sm_zk_rc_name(r->rc));
+        event_done(c);
+    }
+}
+
+static void
+elect_begin(sm_ctrl_t *c)
+{
+    sm_zk_aget(c->zk, "/controller", 1, on_elect_controller, xnew(c, NULL, 0));
+}
+
+static void
+on_elect_result(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZOK) {
+        c->active = 1;
+        c->controller_id = c->id;
+        c->epoch = c->read_epoch + 1;
+        c->epoch_zkv = c->read_epoch_v + 1;
+        CLOG_INFO(c, "%d successfully elected as the controller. Epoch incremented to %d and epoch zk version is now %d",
+                  c->id, c->epoch, c->epoch_zkv);
+        failover(c);
+        return;
+    }
+    /* NODEEXISTS or BADVERSION: someone else won (or resigned at once);
+     * re-read /controller to find out, a bounded number of times. */
+    if (++c->attempts > 3) {
+        CLOG_WARN(c, "Giving up this election round: %s", sm_zk_rc_name(r->rc));
+        event_done(c);
+        return;
+    }
+    elect_begin(c);
+}
+
+static void
+elect_write(sm_ctrl_t *c)
+{
+    sm_wbuf_t w, e;
+    sm_wbuf_init(&w, 64);
+    sm_wbuf_init(&e, 16);
+    sm_zk_encode_controller(&w, c->id, sm_now_ms());
+    char buf[16];
+    int n = snprintf(buf, sizeof(buf), "%d", c->read_epoch + 1);
+    sm_write_raw(&e, buf, (size_t)n);
+    sm_zk_op_t ops[2] = {
+        { .type = SM_ZK_OP_CREATE, .path = "/controller", .data = (const char *)w.data, .len = (int)w.len,
+          .flags = ZOO_EPHEMERAL },
+        { .type = SM_ZK_OP_SET, .path = "/controller_epoch", .data = (const char *)e.data, .len = (int)e.len,
+          .version = c->read_epoch_v },
+    };
+    sm_zk_amulti(c->zk, ops, 2, on_elect_result, xnew(c, NULL, 0));
+    sm_wbuf_free(&w);
+    sm_wbuf_free(&e);
+}
+
+static void
+on_epoch_created(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZOK || r->rc == ZNODEEXISTS) elect_read_epoch(c);
+    else {
+        CLOG_WARN(c, "Error creating /controller_epoch: %s", sm_zk_rc_name(r->rc));
+        event_done(c);
+    }
+}
+
+static void
+on_epoch(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZNONODE) {
+        /* KafkaController.InitialControllerEpoch = 0 */
+        sm_zk_acreate(c->zk, "/controller_epoch", "0", 1, 0, on_epoch_created, xnew(c, NULL, 0));
+        return;
+    }
+    int64_t v;
+    char buf[32];
+    if (r->rc != ZOK || !r->data || r->len <= 0 || r->len >= (int)sizeof(buf)) goto bad;
+    memcpy(buf, r->data, (size_t)r->len);
+    buf[r->len] = '\0';
+    if (sm_parse_i64(buf, &v) < 0 || v < 0 || v >= INT32_MAX) goto bad;
+    c->read_epoch = (int32_t)v;
+    c->read_epoch_v = r->stat.version;
+    elect_write(c);
+    return;
+bad:
+    CLOG_ERROR(c, "Cannot read /controller_epoch: %s", r->rc == ZOK ? "malformed" : sm_zk_rc_name(r->rc));
+    event_done(c);
+}
+
+static void
+elect_read_epoch(sm_ctrl_t *c)
+{
+    sm_zk_aget(c->zk, "/controller_epoch", 0, on_epoch, xnew(c, NULL, 0));
+}
+
+/* ---- loading the context ------------------------------------------------ */
+
+static int
+cmp_broker(const void *a, const void *b)
+{
+    const sm_broker_info_t *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void
+on_broker_data(void *arg, const sm_zk_res_t *r)
+{
+    int32_t id;
+    sm_ctrl_t *c = xtake(arg, NULL, &id, NULL);
+    if (!c) return;
+    if (r->rc == ZOK && r->data) {
+        sm_broker_info_t b;
+        if (sm_zk_decode_broker(r->data, (size_t)r->len, id, &b) == 0) {
+            b.broker_epoch = r->stat.czxid;
+            c->nb = sm_realloc(c->nb, sizeof(*c->nb) * (size_t)(c->nnb + 1));
+            c->nb[c->nnb++] = b;
+        } else {
+            CLOG_WARN(c, "Ignoring malformed registration of broker %d", id);
+        }
+    }
+    arrive(c);
+}
+
+static void
+on_broker_ids(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    for (int i = 0; r->rc == ZOK && i < r->nchildren; i++) {
+        int64_t id;
+        if (sm_parse_i64(r->children[i], &id) < 0 || id < 0 || id > INT32_MAX) continue;
+        char *path = sm_asprintf("/brokers/ids/%s", r->children[i]);
+        c->pending++;
+        sm_zk_aget(c->zk, path, 0, on_broker_data, xnew(c, NULL, (int32_t)id));
+        free(path);
+    }
+    arrive(c);
+}
+
+static void
+load_brokers(sm_ctrl_t *c)
+{
+    c->pending++;
+    sm_zk_achildren(c->zk, "/brokers/ids", 1, on_broker_ids, xnew(c, NULL, 0));
+}
+
+static void
+on_state(void *arg, const sm_zk_res_t *r)
+{
+    char *topic;
+    int32_t p;
+    sm_ctrl_t *c = xtake(arg, &topic, &p, NULL);
+    if (!c) return;
+    ctopic_t *t = find_topic(c, topic);
+    if (t && t->loaded && p < t->a.npartitions) {
+        sm_partition_state_t s;
+        if (r->rc == ZOK && r->data && sm_zk_decode_partition_state(r->data, (size_t)r->len, &s) == 0) {
+            s.zk_version = r->stat.version;
+            sm_partition_state_free(&t->st[p]);
+            t->st[p] = s;
+            t->has_st[p] = 1;
+        } else if (r->rc == ZNONODE) {
+            sm_partition_state_free(&t->st[p]);
+            t->has_st[p] = 0;
+        } else if (r->rc == ZOK) {
+            CLOG_WARN(c, "Ignoring malformed state of partition %s-%d", topic, p);
+        }
+    }
+    free(topic);
+    arrive(c);
+}
+
+static void
+read_state(sm_ctrl_t *c, const char *topic, int32_t p)
+{
+    char *path = sm_asprintf("/brokers/topics/%s/partitions/%d/state", topic, p);
+    c->pending++;
+    sm_zk_aget(c->zk, path, 0, on_state, xnew(c, topic, p));
+    free(path);
+}
+
+/* Install a freshly read assignment; keeps known states of old partitions. */
+static void
+set_assignment(ctopic_t *t, sm_topic_assignment_t *a)
+{
+    int32_t old = t->loaded ? t->a.npartitions : 0;
+    int32_t n = a->npartitions;
+    if (n < old) n = old;   /* partitions are never removed; ignore shrinking */
+    sm_partition_state_t *st = sm_calloc((size_t)n + 1, sizeof(*st));
+    int *has = sm_calloc((size_t)n + 1, sizeof(int)), *ch = sm_calloc((size_t)n + 1, sizeof(int));
+    for (int32_t p = 0; p < old; p++) {
+        st[p] = t->st[p];
+        has[p] = t->has_st[p];
+    }
+    free(t->st);
+    free(t->has_st);
+    free(t->changed);
+    t->st = st;
+    t->has_st = has;
+    t->changed = ch;
+    if (a->npartitions >= old) {
+        sm_topic_assignment_free(&t->a);
+        t->a = *a;
+    } else {
+        sm_topic_assignment_free(a);
+    }
+    t->loaded = 1;
+}
+
+static void
+log_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+log_append(char **s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *add;
+    if (vasprintf(&add, fmt, ap) < 0) add = NULL;
+    va_end(ap);
+    if (!add) return;
+    char *n = sm_asprintf("%s%s", *s ? *s : "", add);
+    free(add);
+    free(*s);
+    *s = n;
+}
+
+static void
+append_assignment_log(sm_ctrl_t *c, const ctopic_t *t, int32_t from)
+{
+    for (int32_t p = from; p < t->a.npartitions; p++) {
+        log_append(&c->new_topics_log, "%s%s-%d -> ReplicaAssignment(replicas=", c->new_topics_log ? ", " : "",
+                   t->name, p);
+        for (int32_t i = 0; i < t->a.nreplicas[p]; i++)
+            log_append(&c->new_topics_log, "%s%d", i ? "," : "", t->a.replicas[p][i]);
+        log_append(&c->new_topics_log, ", addingReplicas=, removingReplicas=)");
+    }
+}
+
+static void
+on_assignment(void *arg, const sm_zk_res_t *r)
+{
+    char *topic;
+    sm_ctrl_t *c = xtake(arg, &topic, NULL, NULL);
+    if (!c) return;
+    ctopic_t *t = find_topic(c, topic);
+    sm_topic_assignment_t a;
+    if (t && r->rc == ZOK && r->data && sm_zk_decode_assignment(r->data, (size_t)r->len, &a) == 0) {
+        int32_t old = t->loaded ? t->a.npartitions : 0;
+        set_assignment(t, &a);
+        if (t->a.npartitions > old) {
+            append_assignment_log(c, t, old);
+            for (int32_t p = old; p < t->a.npartitions; p++) read_state(c, topic, p);
+        }
+    } else if (t && r->rc == ZOK) {
+        CLOG_ERROR(c, "Ignoring malformed assignment of topic %s", topic);
+    }
+    free(topic);
+    arrive(c);
+}
+
+static void
+read_assignment(sm_ctrl_t *c, const char *topic)
+{
+    char *path = sm_asprintf("/brokers/topics/%s", topic);
+    c->pending++;
+    /* The data watch is Kafka's PartitionModificationsHandler. */
+    sm_zk_aget(c->zk, path, 1, on_assignment, xnew(c, topic, 0));
+    free(path);
+}
+
+static void
+on_topic_names(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZOK) {
+        c->names = sm_calloc((size_t)r->nchildren + 1, sizeof(char *));
+        for (int i = 0; i < r->nchildren; i++) c->names[i] = sm_strdup(r->children[i]);
+        c->nnames = r->nchildren;
+        char *newl = NULL, *dell = NULL;   /* kept for topics_loaded's log line */
+        for (int i = 0; i < r->nchildren; i++) {
+            if (find_topic(c, r->children[i])) continue;
+            add_topic(c, r->children[i]);
+            log_append(&newl, "%s%s", newl ? ", " : "", r->children[i]);
+            read_assignment(c, r->children[i]);
+        }
+        for (int i = 0; i < c->ntopics;) {
+            if (in_list((const char *const *)c->names, c->nnames, c->topics[i].name)) { i++; continue; }
+            log_append(&dell, "%s%s", dell ? ", " : "", c->topics[i].name);
+            remove_topic(c, c->topics[i].name);
+        }
+        free(c->log_new);
+        free(c->log_del);
+        c->log_new = newl;
+        c->log_del = dell;
+    }
+    arrive(c);
+}
+
+static void
+load_topics(sm_ctrl_t *c)
+{
+    c->pending++;
+    sm_zk_achildren(c->zk, "/brokers/topics", 1, on_topic_names, xnew(c, NULL, 0));
+}
+
+static void
+on_delete_names(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZOK) {
+        free_strv(c->delq, c->ndelq);
+        c->delq = sm_calloc((size_t)r->nchildren + 1, sizeof(char *));
+        for (int i = 0; i < r->nchildren; i++) c->delq[i] = sm_strdup(r->children[i]);
+        c->ndelq = r->nchildren;
+    }
+    arrive(c);
+}
+
+static void
+load_deletes(sm_ctrl_t *c)
+{
+    c->pending++;
+    sm_zk_achildren(c->zk, "/admin/delete_topics", 1, on_delete_names, xnew(c, NULL, 0));
+}
+
+static char *
+broker_ids_str(const sm_broker_info_t *b, int n)
+{
+    char *s = sm_strdup("");
+    for (int i = 0; i < n; i++) {
+        char *t = sm_asprintf("%s%s%d", s, i ? "," : "", b[i].id);
+        free(s);
+        s = t;
+    }
+    return s;
+}
+
+/* Swap in the freshly read broker list; remember who is new. */
+static void
+install_brokers(sm_ctrl_t *c)
+{
+    qsort(c->nb, (size_t)c->nnb, sizeof(*c->nb), cmp_broker);
+    char *added = sm_strdup(""), *dead = sm_strdup(""), *bounced = sm_strdup("");
+    for (int i = 0; i < c->nnb; i++) {
+        const sm_broker_info_t *old = NULL;
+        for (int k = 0; k < c->nlive; k++)
+            if (c->live[k].id == c->nb[i].id) old = &c->live[k];
+        if (old && old->broker_epoch == c->nb[i].broker_epoch) continue;
+        char **lst = old ? &bounced : &added;
+        char *t = sm_asprintf("%s%s%d", *lst, **lst ? "," : "", c->nb[i].id);
+        free(*lst);
+        *lst = t;
+        c->new_brokers = sm_realloc(c->new_brokers, sizeof(int32_t) * (size_t)(c->nnew + 1));
+        c->new_brokers[c->nnew++] = c->nb[i].id;
+    }
+    for (int k = 0; k < c->nlive; k++) {
+        int still = 0;
+        for (int i = 0; i < c->nnb; i++)
+            if (c->nb[i].id == c->live[k].id) still = 1;
+        if (still) continue;
+        char *t = sm_asprintf("%s%s%d", dead, *dead ? "," : "", c->live[k].id);
+        free(dead);
+        dead = t;
+    }
+    char *all = broker_ids_str(c->nb, c->nnb);
+    if (c->full) {
+        CLOG_INFO(c, "Currently active brokers in the cluster: Set(%s)", all);
+        c->nnew = 0;   /* failover sends everything to everyone anyway */
+    } else {
+        CLOG_INFO(c, "Newly added brokers: %s, deleted brokers: %s, bounced brokers: %s, all live brokers: %s",
+                  added, dead, bounced, all);
+    }
+    if (strcmp(added, "") || strcmp(dead, "") || strcmp(bounced, "")) c->um_all = 1;
+    free(all);
+    free(added);
+    free(dead);
+    free(bounced);
+    free_brokers(c->live, c->nlive);
+    c->live = c->nb;
+    c->nlive = c->nnb;
+    c->nb = NULL;
+    c->nnb = 0;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void
+failover_loaded(sm_ctrl_t *c)
+{
+    install_brokers(c);
+    char *names = NULL;
+    for (int i = 0; i < c->ntopics; i++) log_append(&names, "%s%s", names ? "," : "", c->topics[i].name);
+    CLOG_INFO(c, "Current list of topics in the cluster: HashSet(%s)", names ? names : "");
+    free(names);
+    reconcile(c);
+}
+
+static void
+failover(sm_ctrl_t *c)
+{
+    CLOG_INFO(c, "Registering handlers");
+    CLOG_INFO(c, "Initializing controller context");
+    clear_context(c);
+    c->full = 1;
+    step(c, failover_loaded);
+    load_brokers(c);
+    load_topics(c);
+    load_deletes(c);
+    arrive(c);
+}
+
+static void
+brokers_loaded(sm_ctrl_t *c)
+{
+    install_brokers(c);
+    reconcile(c);
+}
+
+static void
+brokers_begin(sm_ctrl_t *c)
+{
+    step(c, brokers_loaded);
+    load_brokers(c);
+    arrive(c);
+}
+
+static void
+topics_loaded(sm_ctrl_t *c)
+{
+    if (c->log_new || c->log_del)
+        CLOG_INFO(c, "New topics: [Set(%s)], deleted topics: [Set(%s)], new partition replica assignment [Map(%s)]",
+                  c->log_new ? c->log_new : "", c->log_del ? c->log_del : "",
+                  c->new_topics_log ? c->new_topics_log : "");
+    reconcile(c);
+}
+
+static void
+topics_begin(sm_ctrl_t *c)
+{
+    step(c, topics_loaded);
+    load_topics(c);
+    arrive(c);
+}
+
+static void
+partmod_loaded(sm_ctrl_t *c)
+{
+    if (c->new_topics_log) CLOG_INFO(c, "New partitions to be added Map(%s)", c->new_topics_log);
+    reconcile(c);
+}
+
+static void
+partmod_begin(sm_ctrl_t *c, const char *topic)
+{
+    if (!find_topic(c, topic)) {   /* not (yet) known: TOPICS handles it */
+        event_done(c);
+        return;
+    }
+    step(c, partmod_loaded);
+    read_assignment(c, topic);
+    arrive(c);
+}
+
+static void
+deletes_loaded(sm_ctrl_t *c)
+{
+    reconcile(c);
+}
+
+static void
+deletes_begin(sm_ctrl_t *c)
+{
+    step(c, deletes_loaded);
+    load_deletes(c);
+    arrive(c);
+}
+
+/* ---- reconcile: create states, elect leaders, notify brokers ------------ */
+
+static int
+is_deleting(const sm_ctrl_t *c, const char *topic)
+{
+    return c->conf.delete_topic_enable && in_list((const char *const *)c->delq, c->ndelq, topic);
+}
+
+static int
+in_i32(const int32_t *v, int32_t n, int32_t x)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (v[i] == x) return 1;
+    return 0;
+}
+
+/* Kafka's leader election for one partition (offline-partition strategy,
+ * plus removal of dead replicas from the ISR). Fills out and returns 1 if
+ * the state must change. */
+static int
+elect(const sm_ctrl_t *c, const int32_t *replicas, int32_t nrep, const sm_partition_state_t *s,
+      sm_partition_state_t *out)
+{
+    int32_t *isr = sm_calloc((size_t)s->nisr + 1, sizeof(int32_t));
+    int32_t nisr = 0;
+    for (int32_t i = 0; i < s->nisr; i++)
+        if (is_live(c, s->isr[i])) isr[nisr++] = s->isr[i];
+    int32_t leader = -1;
+    if (s->leader >= 0 && is_live(c, s->leader)) {
+        leader = s->leader;
+    } else {
+        /* Assignment order: the preferred replica first if it qualifies. */
+        for (int32_t i = 0; i < nrep && leader < 0; i++)
+            if (is_live(c, replicas[i]) && in_i32(isr, nisr, replicas[i])) leader = replicas[i];
+        if (leader < 0 && c->conf.unclean_leader_election_enable) {
+            for (int32_t i = 0; i < nrep && leader < 0; i++)
+                if (is_live(c, replicas[i])) leader = replicas[i];
+            if (leader >= 0) {
+                isr[0] = leader;
+                nisr = 1;
+            }
+        }
+    }
+    if (nisr == 0) {
+        /* Never leave the ISR empty: keep the last member (Kafka keeps it
+         * so that a clean election is possible when it returns). */
+        if (s->nisr > 0) {
+            int32_t keep = s->leader >= 0 && in_i32(s->isr, s->nisr, s->leader) ? s->leader : s->isr[0];
+            isr[0] = keep;
+            nisr = 1;
+        } else if (leader >= 0) {
+            isr[0] = leader;
+            nisr = 1;
+        }
+    }
+    int change = leader != s->leader || nisr != s->nisr || memcmp(isr, s->isr, sizeof(int32_t) * (size_t)nisr);
+    if (!change) {
+        free(isr);
+        return 0;
+    }
+    memset(out, 0, sizeof(*out));
+    out->controller_epoch = c->epoch;
+    out->leader = leader;
+    out->leader_epoch = s->leader_epoch + 1;
+    out->isr = isr;
+    out->nisr = nisr;
+    out->zk_version = s->zk_version + 1;
+    return 1;
+}
+
+static int
+needs_create(const sm_ctrl_t *c, const ctopic_t *t, int32_t p)
+{
+    if (t->has_st[p]) return 0;
+    for (int32_t i = 0; i < t->a.nreplicas[p]; i++)
+        if (is_live(c, t->a.replicas[p][i])) return 1;
+    return 0;
+}
+
+static int
+needs_election(const sm_ctrl_t *c, const ctopic_t *t, int32_t p)
+{
+    if (!t->has_st[p]) return 0;
+    sm_partition_state_t tmp;
+    if (!elect(c, t->a.replicas[p], t->a.nreplicas[p], &t->st[p], &tmp)) return 0;
+    sm_partition_state_free(&tmp);
+    return 1;
+}
+
+typedef struct {
+    char *topic;
+    int32_t part;
+    sm_partition_state_t s;
+} pending_write_t;
+
+static void reconcile_write(sm_ctrl_t *c);
+static void reconcile_send(sm_ctrl_t *c);
+
+static void
+reconcile(sm_ctrl_t *c)
+{
+    /* R1: re-read the states we are about to change, so the conditional
+     * writes use fresh zkVersions (leaders update ISRs themselves). */
+    step(c, reconcile_write);
+    for (int i = 0; i < c->ntopics; i++) {
+        ctopic_t *t = &c->topics[i];
+        if (!t->loaded || is_deleting(c, t->name)) continue;
+        for (int32_t p = 0; p < t->a.npartitions; p++)
+            if (needs_election(c, t, p)) read_state(c, t->name, p);
+    }
+    arrive(c);
+}
+
+static void
+on_state_write(void *arg, const sm_zk_res_t *r)
+{
+    char *topic;
+    int32_t p;
+    int created;
+    sm_ctrl_t *c = xtake(arg, &topic, &p, &created);
+    if (!c) return;
+    ctopic_t *t = find_topic(c, topic);
+    if (multi_fenced(r)) {
+        c->fenced = 1;
+    } else if (r->rc != ZOK) {
+        /* NODEEXISTS / BADVERSION: the state moved under us; re-read. */
+        CLOG_WARN(c, "Failed to %s state of partition %s-%d: %s; will retry", created ? "create" : "update",
+                  topic, p, sm_zk_rc_name(r->nops > 1 && r->op_rc ? r->op_rc[r->nops - 1] : r->rc));
+        c->retry = 1;
+        if (t && p < t->a.npartitions) read_state(c, topic, p);
+    } else if (t && p < t->a.npartitions && t->changed[p] < 0) {
+        /* Written: the pending state was parked in st[] with changed = -1/-2. */
+        t->changed[p] = -t->changed[p];
+    }
+    free(topic);
+    arrive(c);
+}
+
+static void
+on_parent_create(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (multi_fenced(r)) c->fenced = 1;
+    arrive(c);   /* NODEEXISTS is expected and fine */
+}
+
+static void
+write_state(sm_ctrl_t *c, ctopic_t *t, int32_t p, sm_partition_state_t *ns, int create)
+{
+    sm_wbuf_t w;
+    sm_wbuf_init(&w, 128);
+    sm_zk_encode_partition_state(&w, ns);
+    char *path = sm_asprintf("/brokers/topics/%s/partitions/%d/state", t->name, p);
+    sm_zk_op_t op = { .type = create ? SM_ZK_OP_CREATE : SM_ZK_OP_SET, .path = path,
+                      .data = (const char *)w.data, .len = (int)w.len, .version = t->st[p].zk_version };
+    xctx_t *x = xnew(c, t->name, p);
+    x->depth = create;
+    c->pending++;
+    fenced_op(c, &op, 1, on_state_write, x);
+    free(path);
+    sm_wbuf_free(&w);
+    /* Optimistically install; on failure the re-read overwrites it. */
+    sm_partition_state_free(&t->st[p]);
+    t->st[p] = *ns;
+    t->has_st[p] = 1;
+    t->changed[p] = create ? -2 : -1;
+}
+
+static void
+create_parent(sm_ctrl_t *c, const char *path)
+{
+    sm_zk_op_t op = { .type = SM_ZK_OP_CREATE, .path = path, .data = NULL, .len = -1 };
+    c->pending++;
+    fenced_op(c, &op, 1, on_parent_create, xnew(c, NULL, 0));
+}
+
+static void
+reconcile_write(sm_ctrl_t *c)
+{
+    step(c, reconcile_send);
+    for (int i = 0; i < c->ntopics; i++) {
+        ctopic_t *t = &c->topics[i];
+        if (!t->loaded || is_deleting(c, t->name)) continue;
+        int parents = 0;
+        for (int32_t p = 0; p < t->a.npartitions; p++) {
+            if (needs_create(c, t, p)) {
+                /* createTopicPartitionStatesRaw: parents (null data), then
+                 * the state; same session, so they apply in this order. */
+                if (!parents) {
+                    char *pp = sm_asprintf("/brokers/topics/%s/partitions", t->name);
+                    create_parent(c, pp);
+                    free(pp);
+                    parents = 1;
+                }
+                char *pp = sm_asprintf("/brokers/topics/%s/partitions/%d", t->name, p);
+                create_parent(c, pp);
+                free(pp);
+                sm_partition_state_t ns = { .controller_epoch = c->epoch, .leader = -1, .leader_epoch = 0 };
+                ns.isr = sm_calloc((size_t)t->a.nreplicas[p] + 1, sizeof(int32_t));
+                for (int32_t k = 0; k < t->a.nreplicas[p]; k++) {
+                    int32_t r = t->a.replicas[p][k];
+                    if (!is_live(c, r)) continue;
+                    if (ns.leader < 0) ns.leader = r;
+                    ns.isr[ns.nisr++] = r;
+                }
+                ns.zk_version = 0;
+                write_state(c, t, p, &ns, 1);
+            } else if (t->has_st[p]) {
+                sm_partition_state_t ns;
+                if (elect(c, t->a.replicas[p], t->a.nreplicas[p], &t->st[p], &ns)) {
+                    if (ns.leader >= 0 && ns.leader != t->st[p].leader)
+                        CLOG_INFO(c, "Elected leader %d for partition %s-%d (leader epoch %d)", ns.leader, t->name,
+                                  p, ns.leader_epoch);
+                    else if (ns.leader < 0 && t->st[p].leader >= 0)
+                        CLOG_WARN(c, "Partition %s-%d is offline: no live in-sync replica", t->name, p);
+                    write_state(c, t, p, &ns, 0);
+                }
+            }
+        }
+    }
+    arrive(c);
+}
+
+static void
+fill_part(sm_ctrl_partition_t *o, const ctopic_t *t, int32_t p)
+{
+    o->topic = t->name;
+    o->partition = p;
+    o->controller_epoch = t->st[p].controller_epoch;
+    o->leader = t->st[p].leader;
+    o->leader_epoch = t->st[p].leader_epoch;
+    o->nisr = t->st[p].nisr;
+    o->isr = t->st[p].isr;
+    o->nreplicas = t->a.nreplicas[p];
+    o->replicas = t->a.replicas[p];
+    o->zk_version = t->st[p].zk_version;
+    o->is_new = t->changed[p] == 2;
+}
+
+static sm_ctrl_broker_t *
+live_list(sm_ctrl_t *c)
+{
+    sm_ctrl_broker_t *v = sm_calloc((size_t)c->nlive + 1, sizeof(*v));
+    for (int i = 0; i < c->nlive; i++) {
+        const sm_broker_info_t *b = &c->live[i];
+        v[i].id = b->id;
+        v[i].rack = b->rack;
+        if (b->nendpoints > 0) {
+            v[i].host = b->endpoint_host[0];
+            v[i].port = b->endpoint_port[0];
+            v[i].listener = b->endpoint_listener[0];
+        } else {
+            v[i].host = b->host;
+            v[i].port = b->port;
+        }
+    }
+    return v;
+}
+
+static int
+is_new_broker(const sm_ctrl_t *c, int32_t id)
+{
+    return in_i32(c->new_brokers, c->nnew, id);
+}
+
+static void process_deletions(sm_ctrl_t *c);
+
+static void
+reconcile_send(sm_ctrl_t *c)
+{
+    if (c->fenced) {
+        CLOG_WARN(c, "Controller moved to another broker (epoch zk version %d is stale). Aborting controller "
+                  "startup procedure", c->epoch_zkv);
+        resign(c);
+        enqueue(c, EV_ELECT, NULL);
+        return;
+    }
+    int total = 0;
+    for (int i = 0; i < c->ntopics; i++)
+        if (c->topics[i].loaded) total += c->topics[i].a.npartitions;
+    sm_ctrl_partition_t *parts = sm_calloc((size_t)total + 1, sizeof(*parts));
+    sm_ctrl_broker_t *live = live_list(c);
+
+    /* LeaderAndIsr to every live replica of each partition to announce. */
+    for (int b = 0; b < c->nlive; b++) {
+        int32_t bid = c->live[b].id;
+        int n = 0;
+        for (int i = 0; i < c->ntopics; i++) {
+            ctopic_t *t = &c->topics[i];
+            if (!t->loaded || is_deleting(c, t->name)) continue;
+            for (int32_t p = 0; p < t->a.npartitions; p++) {
+                if (!t->has_st[p] || !in_i32(t->a.replicas[p], t->a.nreplicas[p], bid)) continue;
+                if (t->changed[p] > 0 || c->full || is_new_broker(c, bid)) fill_part(&parts[n++], t, p);
+            }
+        }
+        if (n && c->ch.leader_and_isr) c->ch.leader_and_isr(c->ch.arg, bid, c->id, c->epoch, parts, n);
+    }
+    /* UpdateMetadata: changes to everyone, everything to new brokers. */
+    for (int b = 0; b < c->nlive; b++) {
+        int32_t bid = c->live[b].id;
+        int everything = c->full || is_new_broker(c, bid);
+        int n = 0;
+        for (int i = 0; i < c->ntopics; i++) {
+            ctopic_t *t = &c->topics[i];
+            if (!t->loaded || is_deleting(c, t->name)) continue;
+            for (int32_t p = 0; p < t->a.npartitions; p++)
+                if (t->has_st[p] && (everything || t->changed[p] > 0)) fill_part(&parts[n++], t, p);
+        }
+        if ((n || everything || c->um_all) && c->ch.update_metadata)
+            c->ch.update_metadata(c->ch.arg, bid, c->id, c->epoch, live, c->nlive, parts, n);
+    }
+    if (c->full) CLOG_INFO(c, "Ready to serve as the new controller with epoch %d", c->epoch);
+    free(parts);
+    free(live);
+    for (int i = 0; i < c->ntopics; i++)
+        for (int32_t p = 0; c->topics[i].loaded && p < c->topics[i].a.npartitions; p++) c->topics[i].changed[p] = 0;
+    c->full = 0;
+    c->um_all = 0;
+    c->nnew = 0;
+    if (c->retry && ++c->rounds < 5) {
+        c->retry = 0;
+        reconcile(c);
+        return;
+    }
+    process_deletions(c);
+}
+
+/* ---- topic deletion ----------------------------------------------------- */
+
+static void
+on_marker_deleted(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (multi_fenced(r)) c->fenced = 1;
+    arrive(c);
+}
+
+static void
+delete_fenced(sm_ctrl_t *c, const char *path)
+{
+    sm_zk_op_t op = { .type = SM_ZK_OP_DELETE, .path = path, .version = -1 };
+    c->pending++;
+    fenced_op(c, &op, 1, on_marker_deleted, xnew(c, NULL, 0));
+}
+
+static void
+on_tree_children(void *arg, const sm_zk_res_t *r)
+{
+    char *path;
+    int depth;
+    sm_ctrl_t *c = xtake(arg, &path, NULL, &depth);
+    if (!c) return;
+    if (r->rc == ZOK) {
+        c->paths = sm_realloc(c->paths, sizeof(char *) * (size_t)(c->npaths + 1));
+        c->depths = sm_realloc(c->depths, sizeof(int) * (size_t)(c->npaths + 1));
+        c->paths[c->npaths] = path;
+        c->depths[c->npaths++] = depth;
+        path = NULL;
+        for (int i = 0; i < r->nchildren && depth < 16; i++) {
+            char *child = sm_asprintf("%s/%s", r->path, r->children[i]);
+            xctx_t *x = xnew(c, child, 0);
+            x->depth = depth + 1;
+            c->pending++;
+            sm_zk_achildren(c->zk, child, 0, on_tree_children, x);
+            free(child);
+        }
+    }
+    free(path);
+    arrive(c);
+}
+
+static void
+deletion_done(sm_ctrl_t *c)
+{
+    if (c->fenced) {
+        resign(c);
+        enqueue(c, EV_ELECT, NULL);
+        return;
+    }
+    for (int i = 0; i < c->ndeleting; i++)
+        sm_log_info(LOGGER, "[Topic Deletion Manager %d] Deletion of topic %s successfully completed", c->id,
+                    c->deleting[i]);
+    event_done(c);
+}
+
+static void
+tree_collected(sm_ctrl_t *c)
+{
+    /* Children before parents; all requests go out back to back and the
+     * server applies them in order. */
+    step(c, deletion_done);
+    for (int d = 16; d >= 0; d--)
+        for (int i = 0; i < c->npaths; i++)
+            if (c->depths[i] == d) delete_fenced(c, c->paths[i]);
+    for (int i = 0; i < c->ndeleting; i++) {
+        char *p = sm_asprintf("/config/topics/%s", c->deleting[i]);
+        delete_fenced(c, p);
+        free(p);
+        p = sm_asprintf("/admin/delete_topics/%s", c->deleting[i]);
+        delete_fenced(c, p);
+        free(p);
+    }
+    arrive(c);
+}
+
+static void
+markers_done(sm_ctrl_t *c)
+{
+    if (c->fenced) {
+        resign(c);
+        enqueue(c, EV_ELECT, NULL);
+        return;
+    }
+    event_done(c);
+}
+
+static void
+process_deletions(sm_ctrl_t *c)
+{
+    char **drop = NULL;
+    int ndrop = 0;
+    for (int i = 0; i < c->ndelq; i++) {
+        const char *name = c->delq[i];
+        ctopic_t *t = find_topic(c, name);
+        if (!c->conf.delete_topic_enable) {
+            CLOG_INFO(c, "Removing Set(%s) since delete topic is disabled", name);
+        } else if (!t) {
+            CLOG_INFO(c, "Removing Set(%s) since these topics are not in the cluster", name);
+        } else {
+            int eligible = t->loaded;
+            for (int32_t p = 0; eligible && p < t->a.npartitions; p++)
+                for (int32_t k = 0; k < t->a.nreplicas[p]; k++)
+                    if (!is_live(c, t->a.replicas[p][k])) eligible = 0;
+            if (!eligible) {
+                sm_log_info(LOGGER, "[Topic Deletion Manager %d] Not retrying deletion of topic %s at this time "
+                            "since it is marked ineligible for deletion", c->id, name);
+                continue;
+            }
+            c->deleting = sm_realloc(c->deleting, sizeof(char *) * (size_t)(c->ndeleting + 1));
+            c->deleting[c->ndeleting++] = sm_strdup(name);
+            continue;
+        }
+        drop = sm_realloc(drop, sizeof(char *) * (size_t)(ndrop + 1));
+        drop[ndrop++] = sm_strdup(name);
+    }
+    if (!ndrop && !c->ndeleting) {
+        event_done(c);
+        return;
+    }
+    if (!c->ndeleting) {
+        /* Only markers to drop (deletion disabled / unknown topics). */
+        step(c, markers_done);
+        for (int i = 0; i < ndrop; i++) {
+            char *p = sm_asprintf("/admin/delete_topics/%s", drop[i]);
+            delete_fenced(c, p);
+            free(p);
+        }
+        free_strv(drop, ndrop);
+        arrive(c);
+        return;
+    }
+    /* TopicDeletionManager: metadata says "being deleted" (leader -2),
+     * replicas stop and delete, then the znodes go. */
+    sm_ctrl_broker_t *live = live_list(c);
+    for (int i = 0; i < c->ndeleting; i++) {
+        ctopic_t *t = find_topic(c, c->deleting[i]);
+        sm_log_info(LOGGER, "[Topic Deletion Manager %d] Topic deletion callback for %s", c->id, t->name);
+        sm_ctrl_partition_t *parts = sm_calloc((size_t)t->a.npartitions + 1, sizeof(*parts));
+        for (int32_t p = 0; p < t->a.npartitions; p++) {
+            fill_part(&parts[p], t, p);
+            if (!t->has_st[p]) {
+                parts[p].isr = NULL;
+                parts[p].nisr = 0;
+                parts[p].leader_epoch = 0;
+            }
+            parts[p].leader = -2;
+        }
+        for (int b = 0; b < c->nlive && c->ch.update_metadata; b++)
+            c->ch.update_metadata(c->ch.arg, c->live[b].id, c->id, c->epoch, live, c->nlive, parts, t->a.npartitions);
+        for (int32_t p = 0; p < t->a.npartitions; p++)
+            for (int32_t k = 0; k < t->a.nreplicas[p] && c->ch.stop_replica; k++)
+                c->ch.stop_replica(c->ch.arg, t->a.replicas[p][k], c->epoch, t->name, p, 1);
+        free(parts);
+    }
+    free(live);
+    /* Markers of disabled/unknown topics are deleted along with the rest. */
+    step(c, tree_collected);
+    for (int i = 0; i < ndrop; i++) {
+        char *p = sm_asprintf("/admin/delete_topics/%s", drop[i]);
+        delete_fenced(c, p);
+        free(p);
+    }
+    free_strv(drop, ndrop);
+    for (int i = 0; i < c->ndeleting; i++) {
+        char *root = sm_asprintf("/brokers/topics/%s", c->deleting[i]);
+        c->pending++;
+        sm_zk_achildren(c->zk, root, 0, on_tree_children, xnew(c, root, 0));
+        free(root);
+        remove_topic(c, c->deleting[i]);
+        for (int k = 0; k < c->ndelq; k++) {
+            if (!strcmp(c->delq[k], c->deleting[i])) {
+                free(c->delq[k]);
+                c->delq[k] = c->delq[--c->ndelq];
+                break;
+            }
+        }
+    }
+    arrive(c);
+}
+
+/* ---- watch events and lifecycle ----------------------------------------- */
+
+static void
+on_zk_event(void *arg, sm_zk_event_t ev, const char *path)
+{
+    sm_ctrl_t *c = arg;
+    if (!c->started) return;
+    switch (ev) {
+    case SM_ZK_EV_CREATED:
+    case SM_ZK_EV_DELETED:
+    case SM_ZK_EV_CHANGED:
+        if (!strcmp(path, "/controller")) enqueue(c, EV_ELECT, NULL);
+        else if (c->active && !strncmp(path, "/brokers/topics/", 16) && !strchr(path + 16, '/'))
+            enqueue(c, EV_PARTMOD, path + 16);
+        break;
+    case SM_ZK_EV_CHILD:
+        if (!c->active) break;
+        if (!strcmp(path, "/brokers/ids")) enqueue(c, EV_BROKERS, NULL);
+        else if (!strcmp(path, "/brokers/topics")) enqueue(c, EV_TOPICS, NULL);
+        else if (!strcmp(path, "/admin/delete_topics")) enqueue(c, EV_DELETE, NULL);
+        break;
+    case SM_ZK_EV_EXPIRED:
+        /* Our /controller is gone with the session. */
+        resign(c);
+        c->controller_id = -1;
+        break;
+    case SM_ZK_EV_NEW_SESSION:
+        enqueue(c, EV_ELECT, NULL);
+        break;
+    default:
+        break;
+    }
+}
+
+sm_ctrl_t *
+sm_ctrl_new(sm_zk_t *zk, int32_t broker_id, const sm_ctrl_conf_t *conf, const sm_ctrl_channel_t *ch)
+{
+    sm_ctrl_t *c = sm_calloc(1, sizeof(*c));
+    c->zk = zk;
+    c->id = broker_id;
+    if (conf) c->conf = *conf;
+    else c->conf.delete_topic_enable = 1;
+    if (ch) c->ch = *ch;
+    c->controller_id = -1;
+    c->refs = 1;
+    c->listener_id = sm_zk_add_listener(zk, on_zk_event, c);
+    return c;
+}
+
+void
+sm_ctrl_start(sm_ctrl_t *c)
+{
+    c->started = 1;
+    enqueue(c, EV_ELECT, NULL);
+}
+
+static void
+ctrl_destroy(sm_ctrl_t *c)
+{
+    clear_context(c);
+    clear_scratch(c);
+    for (int i = 0; i < c->qn; i++) free(c->q[i].topic);
+    free(c->q);
+    free(c);
+}
+
+void
+sm_ctrl_free(sm_ctrl_t *c)
+{
+    if (!c) return;
+    sm_zk_remove_listener(c->zk, c->listener_id);
+    if (c->active) {
+        /* Resign explicitly so the others need not wait for our session
+         * to close; only delete the node if it is still ours. */
+        struct Stat st;
+        if (sm_zk_exists(c->zk, "/controller", &st) == ZOK && st.ephemeralOwner == sm_zk_session_id(c->zk))
+            sm_zk_delete(c->zk, "/controller", st.version);
+        resign(c);
+    }
+    c->freed = 1;
+    if (--c->refs == 0) ctrl_destroy(c);
+}
+
+int     sm_ctrl_is_active(const sm_ctrl_t *c) { return c->active; }
+int32_t sm_ctrl_controller_id(const sm_ctrl_t *c) { return c->controller_id; }
+int32_t sm_ctrl_epoch(const sm_ctrl_t *c) { return c->epoch; }
+int     sm_ctrl_idle(const sm_ctrl_t *c) { return !c->busy && c->qn == 0; }
