@@ -424,6 +424,11 @@ conn_process(sm_conn_t *c)
     c->in_process--;
     if (!c->closed && c->out_head)
         conn_flush(c);
+    /* The loop may have stopped on the output mark and the flush just
+     * drained below it with no EV_WRITE left to notice: go round again. */
+    if (!c->closed && !c->busy && c->out_bytes < OUT_HIGH &&
+        frame_actionable(c, c->rbuf + c->rstart, c->rlen))
+        event_active(c->dispatch_ev, EV_TIMEOUT, 0);
     if (!c->closed)
         update_read_interest(c);
     sm_conn_unref(c);

@@ -190,6 +190,7 @@ sm_server_start(char *errstr, size_t errlen)
     nc.sndbuf = cfg->socket_send_buffer_bytes;
     nc.rcvbuf = cfg->socket_receive_buffer_bytes;
     nc.on_request = sm_handle_request;
+    sm_net_set_node_id(cfg->broker_id);
     sm_srv.net = sm_net_start(&nc, errstr, errlen);
     if (!sm_srv.net) return -1;
 

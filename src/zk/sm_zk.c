@@ -411,9 +411,11 @@ deliver(void *p)
 {
     req_t *r = p;
     sm_zk_t *zk = r->zk;
-    if (!zk->closed && r->cb) {
+    if (r->cb) {
+        /* After close the callback still runs (rc ZCLOSING) so the owner
+         * can release its argument; it must not touch the session. */
         sm_zk_res_t res = {
-            .rc = r->rc, .path = r->path, .data = r->data, .len = r->data ? r->len : -1,
+            .rc = zk->closed ? ZCLOSING : r->rc, .path = r->path, .data = r->data, .len = r->data ? r->len : -1,
             .has_stat = r->has_stat, .stat = r->stat, .children = r->children, .nchildren = r->nchildren,
             .created = r->created, .nops = r->nops, .op_rc = r->op_rc,
         };

@@ -84,8 +84,10 @@ typedef struct {
 sm_zk_t *sm_zk_open(const char *connect, int session_timeout_ms, int conn_timeout_ms,
                     struct event_base *base, char *errstr, size_t errlen);
 /* Close the session (ephemerals vanish) and free. Base thread only, or any
- * thread for a handle opened with base NULL. Pending async callbacks are
- * dropped (never called after close returns). */
+ * thread for a handle opened with base NULL. Async requests still in flight
+ * complete later on the base with rc ZCLOSING (so owners can free their
+ * argument; run the base once more before freeing it); listeners are not
+ * called after close. */
 void sm_zk_close(sm_zk_t *zk);
 
 /* Add a listener for watch and session events (base thread). The returned

@@ -98,11 +98,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 sm_crc32c(0, copy + SM_BATCH_ATTR_OFFSET, cover - SM_BATCH_ATTR_OFFSET));
     one(copy, size);
 
+    /* Stamping, under its contract: a complete batch (the broker stamps
+     * only batches that passed sm_batch_validate). */
     sm_batch_hdr_t h;
-    sm_batch_set_base_offset(copy, 1000);
-    sm_batch_set_leader_epoch(copy, 7);
-    sm_batch_set_log_append_time(copy, size, 1234567890123);
     if (sm_batch_header_decode(copy, size, &h) == 0 && sm_batch_size(&h) <= size) {
+        sm_batch_set_base_offset(copy, 1000);
+        sm_batch_set_leader_epoch(copy, 7);
+        sm_batch_set_log_append_time(copy, size, 1234567890123);
+        sm_batch_header_decode(copy, size, &h);
         if (sm_batch_check_crc(copy, size, &h) != SM_ERR_NONE) {
             fprintf(stderr, "CRC wrong after sm_batch_set_log_append_time\n");
             abort();

@@ -25,6 +25,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static sm_arena_t arena;
 static int arena_ready;
 static sm_wbuf_t out;
+/* SM_FUZZ_SKIP="DescribeConfigsResponse,..." turns off the round-trip check
+ * for known, already reported bugs so a fuzzing session can go on past
+ * them; decoding still runs. Unset in `make check`. */
+static const char *skip_list;
+
+static int
+skipped(const char *what)
+{
+    if (!skip_list) return 0;
+    size_t n = strlen(what);
+    for (const char *p = strstr(skip_list, what); p; p = strstr(p + 1, what))
+        if ((p == skip_list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return 1;
+    return 0;
+}
 
 /* Decode body as NAME##DIR at version ver; on success re-encode and demand
  * that the result decodes again to the end. */
@@ -34,7 +48,8 @@ static sm_wbuf_t out;
         memset(&v_, 0, sizeof(v_));                                                 \
         memset(&v2_, 0, sizeof(v2_));                                               \
         sm_reader_t r_ = *body;                                                     \
-        if (sm_proto_decode_##NAME##DIR(&r_, ver, &arena, &v_) == 0) {              \
+        if (sm_proto_decode_##NAME##DIR(&r_, ver, &arena, &v_) == 0 &&              \
+            !skipped(#NAME #DIR)) {                                                 \
             sm_wbuf_reset(&out);                                                    \
             sm_proto_encode_##NAME##DIR(&out, ver, &v_);                            \
             sm_reader_t r2_;                                                        \
@@ -79,6 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!arena_ready) {
         sm_arena_init(&arena, 0);
         sm_wbuf_init(&out, 256);
+        skip_list = getenv("SM_FUZZ_SKIP");
         arena_ready = 1;
     }
     sm_arena_reset(&arena);
