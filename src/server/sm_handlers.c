@@ -16,29 +16,6 @@
 #include "server/sm_server.h"
 #include "zk/sm_zk_admin.h"
 
-/* What this broker implements, advertised exactly in ApiVersions. Older
- * Produce/Fetch versions and the legacy message formats arrive with the
- * client-matrix work. */
-static const sm_apiversion_t supported[] = {
-    { SM_API_PRODUCE, 3, 7 },
-    { SM_API_FETCH, 4, 11 },
-    { SM_API_LISTOFFSETS, 1, 5 },
-    { SM_API_METADATA, 0, 8 },
-    { SM_API_APIVERSIONS, 0, 3 },
-    { SM_API_CREATETOPICS, 0, 4 },
-    { SM_API_DELETETOPICS, 0, 3 },
-    { SM_API_DESCRIBECONFIGS, 0, 2 },
-    { SM_API_CREATEPARTITIONS, 0, 1 },
-};
-
-static int
-api_supported(int16_t key, int16_t ver)
-{
-    for (size_t i = 0; i < SM_ARRAY_SIZE(supported); i++)
-        if (supported[i].api_key == key) return ver >= supported[i].min_version && ver <= supported[i].max_version;
-    return 0;
-}
-
 sm_resp_t *
 sm_response_start(const sm_req_hdr_t *h)
 {
@@ -64,6 +41,32 @@ malformed(sm_conn_t *c, const sm_req_hdr_t *h)
     sm_conn_close(c, why);
 }
 
+static void handle_ApiVersions(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+static void handle_Metadata(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+static void handle_Produce(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+static void handle_ListOffsets(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+
+typedef void (*handler_fn)(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+
+/* What this broker implements, advertised exactly in ApiVersions: one line
+ * per API (key, version range, handler). Older Produce/Fetch versions and
+ * the legacy message formats arrive with the client-matrix work. */
+static const struct {
+    int16_t key, min, max;
+    handler_fn fn;
+} apis[] = {
+    { SM_API_PRODUCE, 3, 7, handle_Produce },
+    { SM_API_FETCH, 4, 11, sm_handle_Fetch },
+    { SM_API_LISTOFFSETS, 1, 5, handle_ListOffsets },
+    { SM_API_METADATA, 0, 8, handle_Metadata },
+    { SM_API_APIVERSIONS, 0, 3, handle_ApiVersions },
+    { SM_API_CREATETOPICS, 0, 4, sm_handle_CreateTopics },
+    { SM_API_DELETETOPICS, 0, 3, sm_handle_DeleteTopics },
+    { SM_API_DESCRIBECONFIGS, 0, 2, sm_handle_DescribeConfigs },
+    { SM_API_CREATEPARTITIONS, 0, 1, sm_handle_CreatePartitions },
+};
+
+
 /* ---- ApiVersions ---- */
 
 static void
@@ -72,8 +75,11 @@ handle_ApiVersions(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena
     sm_apiversions_req_t req;
     sm_apiversions_resp_t resp = { 0 };
     if (sm_proto_decode_ApiVersionsRequest(r, h->api_version, a, &req) < 0) { malformed(c, h); return; }
-    resp.n_api_keys = (int32_t)SM_ARRAY_SIZE(supported);
-    resp.api_keys = (sm_apiversion_t *)supported;
+    sm_apiversion_t supported[SM_ARRAY_SIZE(apis)];
+    for (size_t i = 0; i < SM_ARRAY_SIZE(apis); i++)
+        supported[i] = (sm_apiversion_t){ apis[i].key, apis[i].min, apis[i].max };
+    resp.n_api_keys = (int32_t)SM_ARRAY_SIZE(apis);
+    resp.api_keys = supported;
     if (h->api_version >= 3 && (!sm_proto_apiversions_valid_name(req.client_software_name) ||
                                 !sm_proto_apiversions_valid_name(req.client_software_version))) {
         resp.error_code = SM_ERR_INVALID_REQUEST;
@@ -339,6 +345,14 @@ handle_ListOffsets(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena
 
 /* ---- dispatch ---- */
 
+static int
+find_api(int16_t key)
+{
+    for (size_t i = 0; i < SM_ARRAY_SIZE(apis); i++)
+        if (apis[i].key == key) return (int)i;
+    return -1;
+}
+
 void
 sm_handle_request(sm_conn_t *c, const uint8_t *frame, size_t len, void *opaque)
 {
@@ -357,31 +371,21 @@ sm_handle_request(sm_conn_t *c, const uint8_t *frame, size_t len, void *opaque)
     }
     sm_arena_reset(&ctx->arena);
 
-    if (h.api_key == SM_API_APIVERSIONS && h.api_version > 3) {
+    int i = find_api(h.api_key);
+    if (h.api_key == SM_API_APIVERSIONS && i >= 0 && h.api_version > apis[i].max) {
         /* KIP-511: answer in v0 format without parsing the body. */
         sm_resp_t *out = sm_resp_new();
         sm_write_i32(sm_resp_wbuf(out), h.correlation_id);
-        sm_proto_encode_ApiVersionsResponse_unsupported(sm_resp_wbuf(out), 0, 3);
+        sm_proto_encode_ApiVersionsResponse_unsupported(sm_resp_wbuf(out), apis[i].min, apis[i].max);
         sm_conn_respond(c, out);
         return;
     }
-    if (!api_supported(h.api_key, h.api_version)) {
+    if (i < 0 || h.api_version < apis[i].min || h.api_version > apis[i].max) {
         char why[160];
         snprintf(why, sizeof(why), "unsupported API %s (key %d) version %d", sm_api_name(h.api_key), h.api_key,
                  h.api_version);
         sm_conn_close(c, why);
         return;
     }
-    switch (h.api_key) {
-    case SM_API_APIVERSIONS: handle_ApiVersions(c, &h, &r, &ctx->arena); break;
-    case SM_API_METADATA: handle_Metadata(c, &h, &r, &ctx->arena); break;
-    case SM_API_PRODUCE: handle_Produce(c, &h, &r, &ctx->arena); break;
-    case SM_API_FETCH: sm_handle_Fetch(c, &h, &r, &ctx->arena); break;
-    case SM_API_LISTOFFSETS: handle_ListOffsets(c, &h, &r, &ctx->arena); break;
-    case SM_API_CREATETOPICS: sm_handle_CreateTopics(c, &h, &r, &ctx->arena); break;
-    case SM_API_DELETETOPICS: sm_handle_DeleteTopics(c, &h, &r, &ctx->arena); break;
-    case SM_API_CREATEPARTITIONS: sm_handle_CreatePartitions(c, &h, &r, &ctx->arena); break;
-    case SM_API_DESCRIBECONFIGS: sm_handle_DescribeConfigs(c, &h, &r, &ctx->arena); break;
-    default: sm_conn_close(c, "unhandled API"); break;
-    }
+    apis[i].fn(c, &h, &r, &ctx->arena);
 }

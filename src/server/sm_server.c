@@ -126,6 +126,9 @@ sm_server_start(char *errstr, size_t errlen)
     sm_srv.controller_id = -1;
     sm_log_info("samsa.server", "[KafkaServer id=%d] starting", cfg->broker_id);
     sm_log_info("samsa.server", "[KafkaServer id=%d] Connecting to zookeeper on %s", cfg->broker_id, cfg->zookeeper_connect);
+    if (sm_zk_ensure_chroot(cfg->zookeeper_connect, cfg->zookeeper_session_timeout_ms,
+                            cfg->zookeeper_connection_timeout_ms, errstr, errlen) < 0)
+        return -1;
     sm_srv.zk = sm_zk_open(cfg->zookeeper_connect, cfg->zookeeper_session_timeout_ms,
                            cfg->zookeeper_connection_timeout_ms, sm_srv.main_base, errstr, errlen);
     if (!sm_srv.zk) return -1;
@@ -219,7 +222,12 @@ sm_server_stop(void)
     if (sm_srv.ctrl) { sm_ctrl_free(sm_srv.ctrl); sm_srv.ctrl = NULL; }
     if (sm_srv.admin) { sm_worker_stop(sm_srv.admin); sm_srv.admin = NULL; }
     if (sm_srv.zk_broker) { sm_zk_broker_free(sm_srv.zk_broker); sm_srv.zk_broker = NULL; }
-    if (sm_srv.zk) { sm_zk_close(sm_srv.zk); sm_srv.zk = NULL; }
+    if (sm_srv.zk) {
+        sm_zk_close(sm_srv.zk);
+        sm_srv.zk = NULL;
+        /* Let cancelled ZooKeeper completions release their memory. */
+        event_base_loop(sm_srv.main_base, EVLOOP_NONBLOCK);
+    }
     if (sm_srv.replicas) { sm_replica_mgr_free(sm_srv.replicas); sm_srv.replicas = NULL; }
     if (sm_srv.logs) { sm_logmgr_shutdown(sm_srv.logs); sm_srv.logs = NULL; }
     if (sm_srv.metadata) { sm_metadata_free(sm_srv.metadata); sm_srv.metadata = NULL; }

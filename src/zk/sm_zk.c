@@ -822,3 +822,21 @@ sm_zk_delete_recursive(sm_zk_t *zk, const char *path)
     rc = sm_zk_delete(zk, path, -1);
     return rc == ZNONODE ? ZOK : rc;
 }
+
+int
+sm_zk_ensure_chroot(const char *connect, int session_timeout_ms, int conn_timeout_ms, char *errstr, size_t errlen)
+{
+    const char *slash = strchr(connect, '/');
+    if (!slash || !slash[1]) return 0;
+    char *hosts = strndup(connect, (size_t)(slash - connect));
+    sm_zk_t *zk = sm_zk_open(hosts, session_timeout_ms, conn_timeout_ms, NULL, errstr, errlen);
+    free(hosts);
+    if (!zk) return -1;
+    int rc = sm_zk_create_recursive(zk, slash, NULL, -1, 0);
+    sm_zk_close(zk);
+    if (rc != ZOK && rc != ZNODEEXISTS) {
+        snprintf(errstr, errlen, "Could not create chroot path %s: %s", slash, sm_zk_rc_name(rc));
+        return -1;
+    }
+    return 0;
+}

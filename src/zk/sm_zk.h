@@ -132,6 +132,10 @@ int sm_zk_multi(sm_zk_t *zk, const sm_zk_op_t *ops, int nops, int *op_rc);
 /* Create path and any missing parents (persistent, null data for parents);
  * ZNODEEXISTS for the last component is returned as such. */
 int sm_zk_create_recursive(sm_zk_t *zk, const char *path, const char *data, int len, int flags);
+/* Kafka's createChrootIfNecessary: if connect names a chroot
+ * ("h:2181/kafka"), create that path (and parents) through a short session
+ * to the bare hosts. Returns 0, or -1 with errstr. */
+int sm_zk_ensure_chroot(const char *connect, int session_timeout_ms, int conn_timeout_ms, char *errstr, size_t errlen);
 /* Delete path and everything under it; ZNONODE is success. */
 int sm_zk_delete_recursive(sm_zk_t *zk, const char *path);
 
