@@ -54,7 +54,7 @@ cat >"$work/server.properties" <<PROPS
 broker.id=0
 listeners=PLAINTEXT://127.0.0.1:$port
 log.dirs=$work/data
-zookeeper.connect=127.0.0.1:$zk_port/samsa-bench
+zookeeper.connect=127.0.0.1:$zk_port
 num.partitions=1
 offsets.topic.replication.factor=1
 log.segment.bytes=268435456

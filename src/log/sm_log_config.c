@@ -30,6 +30,8 @@ sm_log_config_defaults(sm_log_config_t *c)
     c->cleanup_compact = 0;
     c->cleanup_delete = 1;
     c->file_delete_delay_ms = 60000;
+    c->compression_type = -1;
+    c->message_timestamp_difference_max_ms = INT64_MAX;
 }
 
 /* Trimmed copy of value into buf (ConfigDef trims before parsing). */
@@ -144,6 +146,7 @@ sm_log_config_set(sm_log_config_t *c, const char *key, const char *value, char *
     NUM("flush.ms", 0, 0, INT64_MAX, flush_ms)
     NUM("max.message.bytes", 1, 0, INT32_MAX, max_message_bytes)
     NUM("file.delete.delay.ms", 0, 0, INT64_MAX, file_delete_delay_ms)
+    NUM("message.timestamp.difference.max.ms", 0, 0, INT64_MAX, message_timestamp_difference_max_ms)
 #undef NUM
     if (strcmp(key, "message.timestamp.type") == 0) {
         static const char *const o[] = { "CreateTime", "LogAppendTime" };
@@ -158,8 +161,7 @@ sm_log_config_set(sm_log_config_t *c, const char *key, const char *value, char *
      * validated and accepted so topic creation with them succeeds. */
     if (strcmp(key, "min.insync.replicas") == 0)
         return parse_num(key, value, 1, 1, INT32_MAX, &v, errstr, errlen) < 0 ? -1 : 1;
-    if (strcmp(key, "delete.retention.ms") == 0 || strcmp(key, "min.compaction.lag.ms") == 0 ||
-        strcmp(key, "message.timestamp.difference.max.ms") == 0)
+    if (strcmp(key, "delete.retention.ms") == 0 || strcmp(key, "min.compaction.lag.ms") == 0)
         return parse_num(key, value, 0, 0, INT64_MAX, &v, errstr, errlen) < 0 ? -1 : 1;
     if (strcmp(key, "max.compaction.lag.ms") == 0)
         return parse_num(key, value, 0, 1, INT64_MAX, &v, errstr, errlen) < 0 ? -1 : 1;
@@ -168,8 +170,12 @@ sm_log_config_set(sm_log_config_t *c, const char *key, const char *value, char *
         return check_bool(key, value, errstr, errlen);
     if (strcmp(key, "compression.type") == 0) {
         static const char *const o[] = { "uncompressed", "zstd", "lz4", "snappy", "gzip", "producer" };
-        return check_one_of(key, value, o, SM_ARRAY_SIZE(o), "uncompressed, zstd, lz4, snappy, gzip, producer",
-                            errstr, errlen) < 0 ? -1 : 1;
+        static const int codec[] = { 0, 4, 3, 2, 1, -1 };   /* sm_codec_t ids; -1 keeps the producer's */
+        int i = check_one_of(key, value, o, SM_ARRAY_SIZE(o), "uncompressed, zstd, lz4, snappy, gzip, producer",
+                             errstr, errlen);
+        if (i < 0) return -1;
+        c->compression_type = codec[i];
+        return 1;
     }
     if (strcmp(key, "min.cleanable.dirty.ratio") == 0) {
         char buf[64], *end;

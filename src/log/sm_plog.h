@@ -31,6 +31,8 @@ typedef struct {
     int cleanup_compact;             /* cleanup.policy contains compact */
     int cleanup_delete;              /* cleanup.policy contains delete (default) */
     int64_t file_delete_delay_ms;    /* file.delete.delay.ms (60000) */
+    int compression_type;            /* compression.type: -1 producer (default), else sm_codec_t */
+    int64_t message_timestamp_difference_max_ms; /* (Long.MAX) */
 } sm_log_config_t;
 
 void sm_log_config_defaults(sm_log_config_t *c);

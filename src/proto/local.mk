@@ -27,3 +27,31 @@ TESTS += tests/unit/check_proto
 tests_unit_check_proto_SOURCES = tests/unit/check_proto.c
 tests_unit_check_proto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_proto_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# Inter-broker codecs (LeaderAndIsr, UpdateMetadata, StopReplica,
+# ControlledShutdown, OffsetForLeaderEpoch) and InitProducerId,
+# AlterConfigs, DeleteRecords.
+libsamsa_a_SOURCES += \
+	src/proto/sm_proto_interbroker.h \
+	src/proto/sm_proto_ib_ctrl.c \
+	src/proto/sm_proto_ib_misc.c
+
+check_PROGRAMS += tests/unit/check_proto_ib
+TESTS += tests/unit/check_proto_ib
+tests_unit_check_proto_ib_SOURCES = tests/unit/check_proto_ib.c
+tests_unit_check_proto_ib_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_proto_ib_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# Consumer-group API codecs and __consumer_offsets / consumer-protocol records.
+libsamsa_a_SOURCES += \
+	src/proto/sm_proto_group.h \
+	src/proto/sm_proto_grp_coord.c \
+	src/proto/sm_proto_grp_offsets.c \
+	src/proto/sm_proto_grp_admin.c \
+	src/proto/sm_group_records.c src/proto/sm_group_records.h
+
+check_PROGRAMS += tests/unit/check_proto_group
+TESTS += tests/unit/check_proto_group
+tests_unit_check_proto_group_SOURCES = tests/unit/check_proto_group.c
+tests_unit_check_proto_group_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_proto_group_LDADD = $(SM_LIBS) $(CHECK_LIBS)

@@ -4,7 +4,8 @@
  * LeaderAndIsr / UpdateMetadata / StopReplica fan-out through the channel.
  *
  * Structure. Watch events become queued controller events (ELECT, BROKERS,
- * TOPICS, PARTMOD, DELETE), processed one at a time. Each event is a chain
+ * TOPICS, PARTMOD, DELETE, ISRCHG, PREFERRED, REASSIGN, and the
+ * ControlledShutdown and auto-rebalance requests), processed one at a time. Each event is a chain
  * of async ZooKeeper steps: a step issues any number of pipelined requests
  * and names the next step; the next step runs when the last completion of
  * the current one has arrived (c->pending). Completions carry the
@@ -12,12 +13,23 @@
  * late results are dropped. Every event that touched the context ends in
  * reconcile(): re-read the states it wants to change, write them fenced by
  * a check on /controller_epoch's zkVersion, then tell the brokers.
+ *
+ * What a partition's state should become is decided in one place, elect(),
+ * which combines Kafka's strategies: offline-partition election (preferred
+ * replica if in the ISR, else a live ISR member, else unclean if enabled),
+ * removal of dead replicas from the ISR, controlled shutdown (move the
+ * leader off the shutting-down broker and drop it from the ISR) and
+ * preferred-replica election (partitions flagged by the admin znode or the
+ * auto-rebalance check). Reassignments have their own planner (reass_plan)
+ * following Kafka 2.4's flow with adding_replicas/removing_replicas.
  */
+#include <event2/event.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "zk/sm_ctrl.h"
@@ -28,7 +40,13 @@
 #define CLOG_WARN(c, fmt, ...) sm_log_warn(LOGGER, "[Controller id=%d] " fmt, (c)->id, ##__VA_ARGS__)
 #define CLOG_ERROR(c, fmt, ...) sm_log_error(LOGGER, "[Controller id=%d] " fmt, (c)->id, ##__VA_ARGS__)
 
-enum { EV_ELECT, EV_BROKERS, EV_TOPICS, EV_PARTMOD, EV_DELETE };
+enum { EV_ELECT, EV_BROKERS, EV_TOPICS, EV_PARTMOD, EV_DELETE, EV_ISRCHG, EV_PREFERRED, EV_REASSIGN, EV_CSHUT,
+       EV_REBALANCE };
+
+/* ctopic_t.flag bits */
+enum { FL_PREF = 1, FL_ISR = 2, FL_CSSTOP = 4 };
+
+typedef void (*cs_done_fn)(void *arg, int16_t error, const sm_ctrl_tp_t *remaining, int n);
 
 typedef struct {
     char *name;
@@ -37,12 +55,28 @@ typedef struct {
     sm_partition_state_t *st;    /* [a.npartitions] */
     int *has_st;
     int *changed;                /* this round: 1 updated, 2 created */
+    unsigned char *flag;         /* FL_* per partition, for the current event */
+    int unclean;                 /* topic-level unclean.leader.election.enable, -1 unset */
+    int assignment_dirty;        /* reassignment changed a.* and must write it */
 } ctopic_t;
 
 typedef struct {
     int kind;
     char *topic;
+    int32_t broker;              /* EV_CSHUT */
+    int64_t broker_epoch;
+    cs_done_fn done;
+    void *arg;
 } cev_t;
+
+/* One entry of /admin/reassign_partitions being driven. */
+typedef struct {
+    char *topic;
+    int32_t part;
+    int32_t ntrs, *trs;          /* target replicas */
+    int32_t nrm, *rm;            /* replicas to stop and delete once done */
+    int done;
+} reass_t;
 
 typedef void (*step_fn)(sm_ctrl_t *c);
 
@@ -91,6 +125,22 @@ struct sm_ctrl_s {
     int npaths;
     char **deleting;
     int ndeleting;
+
+    int32_t *bounced;            /* this event: brokers that re-registered */
+    int nbounced;
+    int32_t *shutting;           /* brokers in controlled shutdown (context) */
+    int nshutting;
+    int32_t cs_broker;           /* EV_CSHUT being processed, else -1 */
+    cs_done_fn cs_done;
+    void *cs_arg;
+    int pref_znode;              /* delete /admin/preferred_replica_election after this event */
+    char **notes;                /* /isr_change_notification children being processed */
+    int nnotes;
+    reass_t *reass;              /* /admin/reassign_partitions entries */
+    int nreass;
+    int reass_event;             /* this event plans reassignments */
+    int reass_changed;           /* some entry finished: rewrite the znode */
+    struct event *rebalance_ev;
 };
 
 typedef struct {
@@ -188,6 +238,7 @@ topic_clear(ctopic_t *t)
     free(t->st);
     free(t->has_st);
     free(t->changed);
+    free(t->flag);
     sm_topic_assignment_free(&t->a);
     free(t->name);
 }
@@ -211,6 +262,7 @@ add_topic(sm_ctrl_t *c, const char *name)
     ctopic_t *t = &c->topics[c->ntopics++];
     memset(t, 0, sizeof(*t));
     t->name = sm_strdup(name);
+    t->unclean = -1;
     return t;
 }
 
@@ -249,6 +301,17 @@ clear_context(sm_ctrl_t *c)
     free_strv(c->delq, c->ndelq);
     c->delq = NULL;
     c->ndelq = 0;
+    free(c->shutting);
+    c->shutting = NULL;
+    c->nshutting = 0;
+    for (int i = 0; i < c->nreass; i++) {
+        free(c->reass[i].topic);
+        free(c->reass[i].trs);
+        free(c->reass[i].rm);
+    }
+    free(c->reass);
+    c->reass = NULL;
+    c->nreass = 0;
 }
 
 static void
@@ -276,7 +339,25 @@ clear_scratch(sm_ctrl_t *c)
     free_strv(c->deleting, c->ndeleting);
     c->deleting = NULL;
     c->ndeleting = 0;
+    free(c->bounced);
+    c->bounced = NULL;
+    c->nbounced = 0;
+    free_strv(c->notes, c->nnotes);
+    c->notes = NULL;
+    c->nnotes = 0;
     c->full = c->um_all = c->retry = c->fenced = c->rounds = 0;
+    c->pref_znode = c->reass_event = c->reass_changed = 0;
+}
+
+/* Answer a controlled shutdown in progress with an error (deposed/freed). */
+static void
+cs_abort(sm_ctrl_t *c)
+{
+    if (!c->cs_done) return;
+    cs_done_fn done = c->cs_done;
+    c->cs_done = NULL;
+    c->cs_broker = -1;
+    done(c->cs_arg, 41 /* NOT_CONTROLLER */, NULL, 0);
 }
 
 static void
@@ -287,16 +368,25 @@ resign(sm_ctrl_t *c)
     c->gen++;            /* drop in-flight completions of this reign */
     c->pending = 0;
     c->next = NULL;
+    cs_abort(c);
     clear_context(c);
     clear_scratch(c);
-    /* Only elections survive a resignation. */
-    int k = 0;
-    for (int i = 0; i < c->qn; i++) {
+    /* Only elections survive a resignation; pending ControlledShutdown
+     * requests are answered NOT_CONTROLLER so the broker retries elsewhere. */
+    int k = 0, nq = c->qn;
+    cev_t *drop = sm_calloc((size_t)nq + 1, sizeof(*drop));
+    int nd = 0;
+    for (int i = 0; i < nq; i++) {
         if (c->q[i].kind == EV_ELECT) c->q[k++] = c->q[i];
-        else free(c->q[i].topic);
+        else drop[nd++] = c->q[i];
     }
     c->qn = k;
     c->busy = 0;
+    for (int i = 0; i < nd; i++) {
+        if (drop[i].kind == EV_CSHUT && drop[i].done) drop[i].done(drop[i].arg, 41, NULL, 0);
+        free(drop[i].topic);
+    }
+    free(drop);
 }
 
 static void
@@ -305,7 +395,7 @@ enqueue(sm_ctrl_t *c, int kind, const char *topic)
     for (int i = 0; i < c->qn; i++)
         if (c->q[i].kind == kind && (!topic || (c->q[i].topic && !strcmp(c->q[i].topic, topic)))) return;
     c->q = sm_realloc(c->q, sizeof(cev_t) * (size_t)(c->qn + 1));
-    c->q[c->qn++] = (cev_t){ kind, topic ? sm_strdup(topic) : NULL };
+    c->q[c->qn++] = (cev_t){ .kind = kind, .topic = topic ? sm_strdup(topic) : NULL };
     if (!c->busy) run_next(c);
 }
 
@@ -313,6 +403,11 @@ static void topics_begin(sm_ctrl_t *c);
 static void brokers_begin(sm_ctrl_t *c);
 static void partmod_begin(sm_ctrl_t *c, const char *topic);
 static void deletes_begin(sm_ctrl_t *c);
+static void isrchg_begin(sm_ctrl_t *c);
+static void pref_begin(sm_ctrl_t *c);
+static void reass_begin(sm_ctrl_t *c);
+static void cshut_begin(sm_ctrl_t *c, const cev_t *ev);
+static void rebalance_begin(sm_ctrl_t *c);
 
 static void
 run_next(sm_ctrl_t *c)
@@ -322,6 +417,7 @@ run_next(sm_ctrl_t *c)
         memmove(&c->q[0], &c->q[1], sizeof(cev_t) * (size_t)(c->qn - 1));
         c->qn--;
         if (ev.kind != EV_ELECT && !c->active) {
+            if (ev.kind == EV_CSHUT && ev.done) ev.done(ev.arg, 41, NULL, 0);
             free(ev.topic);
             continue;
         }
@@ -333,6 +429,11 @@ run_next(sm_ctrl_t *c)
         case EV_TOPICS: topics_begin(c); break;
         case EV_PARTMOD: partmod_begin(c, ev.topic); break;
         case EV_DELETE: deletes_begin(c); break;
+        case EV_ISRCHG: isrchg_begin(c); break;
+        case EV_PREFERRED: pref_begin(c); break;
+        case EV_REASSIGN: reass_begin(c); break;
+        case EV_CSHUT: cshut_begin(c, &ev); break;
+        case EV_REBALANCE: rebalance_begin(c); break;
         }
         free(ev.topic);
     }
@@ -573,16 +674,20 @@ set_assignment(ctopic_t *t, sm_topic_assignment_t *a)
     if (n < old) n = old;   /* partitions are never removed; ignore shrinking */
     sm_partition_state_t *st = sm_calloc((size_t)n + 1, sizeof(*st));
     int *has = sm_calloc((size_t)n + 1, sizeof(int)), *ch = sm_calloc((size_t)n + 1, sizeof(int));
+    unsigned char *fl = sm_calloc((size_t)n + 1, 1);
     for (int32_t p = 0; p < old; p++) {
         st[p] = t->st[p];
         has[p] = t->has_st[p];
+        fl[p] = t->flag[p];
     }
     free(t->st);
     free(t->has_st);
     free(t->changed);
+    free(t->flag);
     t->st = st;
     t->has_st = has;
     t->changed = ch;
+    t->flag = fl;
     if (a->npartitions >= old) {
         sm_topic_assignment_free(&t->a);
         t->a = *a;
@@ -733,6 +838,12 @@ install_brokers(sm_ctrl_t *c)
         for (int k = 0; k < c->nlive; k++)
             if (c->live[k].id == c->nb[i].id) old = &c->live[k];
         if (old && old->broker_epoch == c->nb[i].broker_epoch) continue;
+        if (old) {
+            /* Kafka handles a bounce as failure + startup: its leaderships
+             * move if anyone else can take them (see elect()). */
+            c->bounced = sm_realloc(c->bounced, sizeof(int32_t) * (size_t)(c->nbounced + 1));
+            c->bounced[c->nbounced++] = c->nb[i].id;
+        }
         char **lst = old ? &bounced : &added;
         char *t = sm_asprintf("%s%s%d", *lst, **lst ? "," : "", c->nb[i].id);
         free(*lst);
@@ -767,6 +878,19 @@ install_brokers(sm_ctrl_t *c)
     c->nlive = c->nnb;
     c->nb = NULL;
     c->nnb = 0;
+    /* A broker leaves the shutting-down set when it deregisters or comes
+     * back with a new registration. */
+    int k = 0;
+    for (int i = 0; i < c->nshutting; i++) {
+        int32_t id = c->shutting[i];
+        int keep = 0;
+        for (int j = 0; j < c->nlive; j++)
+            if (c->live[j].id == id) keep = 1;
+        for (int j = 0; j < c->nbounced; j++)
+            if (c->bounced[j] == id) keep = 0;
+        if (keep) c->shutting[k++] = id;
+    }
+    c->nshutting = k;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -790,6 +914,11 @@ failover(sm_ctrl_t *c)
     clear_context(c);
     c->full = 1;
     step(c, failover_loaded);
+    /* onControllerFailover: pending admin requests and notifications are
+     * picked up right after the context is initialised. */
+    enqueue(c, EV_ISRCHG, NULL);
+    enqueue(c, EV_REASSIGN, NULL);
+    enqueue(c, EV_PREFERRED, NULL);
     load_brokers(c);
     load_topics(c);
     load_deletes(c);
@@ -878,32 +1007,88 @@ in_i32(const int32_t *v, int32_t n, int32_t x)
     return 0;
 }
 
-/* Kafka's leader election for one partition (offline-partition strategy,
- * plus removal of dead replicas from the ISR). Fills out and returns 1 if
- * the state must change. */
 static int
-elect(const sm_ctrl_t *c, const int32_t *replicas, int32_t nrep, const sm_partition_state_t *s,
-      sm_partition_state_t *out)
+is_bounced(const sm_ctrl_t *c, int32_t id)
 {
-    int32_t *isr = sm_calloc((size_t)s->nisr + 1, sizeof(int32_t));
+    return in_i32(c->bounced, c->nbounced, id);
+}
+
+static int
+is_shutting(const sm_ctrl_t *c, int32_t id)
+{
+    return in_i32(c->shutting, c->nshutting, id);
+}
+
+/* May id become leader now (live, not going away, not just restarted)? */
+static int
+eligible(const sm_ctrl_t *c, int32_t id)
+{
+    return is_live(c, id) && !is_shutting(c, id) && !is_bounced(c, id);
+}
+
+static int
+topic_unclean(const sm_ctrl_t *c, const ctopic_t *t)
+{
+    return t->unclean >= 0 ? t->unclean : c->conf.unclean_leader_election_enable;
+}
+
+/* The desired state of partition p of t given its current state s: Kafka's
+ * offline-partition election (preferred replica if in the ISR, else a live
+ * ISR member in assignment order, else an out-of-sync live replica when
+ * unclean election is enabled), dead replicas out of the ISR, plus the
+ * event modes: controlled shutdown of c->cs_broker and preferred election
+ * of partitions flagged FL_PREF. Fills out and returns 1 if the state must
+ * change; warn logs an unclean election (only where it is written). */
+static int
+elect(const sm_ctrl_t *c, const ctopic_t *t, int32_t p, const sm_partition_state_t *s, sm_partition_state_t *out,
+      int warn)
+{
+    const int32_t *replicas = t->a.replicas[p];
+    int32_t nrep = t->a.nreplicas[p];
+    int32_t *isr = sm_calloc((size_t)s->nisr + (size_t)nrep + 1, sizeof(int32_t));
     int32_t nisr = 0;
     for (int32_t i = 0; i < s->nisr; i++)
-        if (is_live(c, s->isr[i])) isr[nisr++] = s->isr[i];
-    int32_t leader = -1;
-    if (s->leader >= 0 && is_live(c, s->leader)) {
+        if (is_live(c, s->isr[i]) && !is_bounced(c, s->isr[i])) isr[nisr++] = s->isr[i];
+    int32_t leader = -1, cs = c->cs_broker;
+    int unclean = 0;
+
+    if (cs >= 0 && s->leader == cs && in_i32(replicas, nrep, cs)) {
+        /* ControlledShutdownPartitionLeaderElectionStrategy: first live ISR
+         * member not shutting down; none -> the broker keeps leading. */
+        for (int32_t i = 0; i < nrep && leader < 0; i++)
+            if (replicas[i] != cs && eligible(c, replicas[i]) && in_i32(isr, nisr, replicas[i])) leader = replicas[i];
+        if (leader < 0) leader = cs;
+    } else if (t->flag && (t->flag[p] & FL_PREF) && nrep > 0 && replicas[0] != s->leader && eligible(c, replicas[0]) &&
+               in_i32(isr, nisr, replicas[0])) {
+        leader = replicas[0];
+    } else if (s->leader >= 0 && is_live(c, s->leader) && !is_bounced(c, s->leader)) {
         leader = s->leader;
     } else {
-        /* Assignment order: the preferred replica first if it qualifies. */
         for (int32_t i = 0; i < nrep && leader < 0; i++)
-            if (is_live(c, replicas[i]) && in_i32(isr, nisr, replicas[i])) leader = replicas[i];
-        if (leader < 0 && c->conf.unclean_leader_election_enable) {
+            if (eligible(c, replicas[i]) && in_i32(isr, nisr, replicas[i])) leader = replicas[i];
+        /* A restarted broker that was the only in-sync replica is still
+         * the only clean choice (Kafka: failure, then online election). */
+        for (int32_t i = 0; i < s->nisr && leader < 0; i++)
+            if (is_live(c, s->isr[i]) && !is_shutting(c, s->isr[i]) && in_i32(replicas, nrep, s->isr[i]))
+                leader = s->isr[i];
+        if (leader < 0 && topic_unclean(c, t)) {
             for (int32_t i = 0; i < nrep && leader < 0; i++)
-                if (is_live(c, replicas[i])) leader = replicas[i];
-            if (leader >= 0) {
-                isr[0] = leader;
-                nisr = 1;
-            }
+                if (is_live(c, replicas[i]) && !is_shutting(c, replicas[i])) leader = replicas[i];
+            if (leader >= 0) unclean = 1;
         }
+    }
+    if (unclean) {
+        isr[0] = leader;
+        nisr = 1;
+    } else if (leader >= 0 && !in_i32(isr, nisr, leader)) {
+        isr[nisr++] = leader;   /* the restarted sole ISR member */
+    }
+    /* The shutting-down broker leaves the ISR unless it is the last one. */
+    if (cs >= 0 && leader != cs && in_i32(isr, nisr, cs) && nisr > 1) {
+        int32_t k = 0;
+        for (int32_t i = 0; i < nisr; i++)
+            if (isr[i] != cs) isr[k++] = isr[i];
+        nisr = k;
     }
     if (nisr == 0) {
         /* Never leave the ISR empty: keep the last member (Kafka keeps it
@@ -922,6 +1107,9 @@ elect(const sm_ctrl_t *c, const int32_t *replicas, int32_t nrep, const sm_partit
         free(isr);
         return 0;
     }
+    if (unclean && warn)
+        CLOG_WARN(c, "Unclean leader election. Partition %s-%d has been assigned leader %d from deposed leader %d "
+                  "and ISR not in sync: possible data loss", t->name, p, leader, s->leader);
     memset(out, 0, sizeof(*out));
     out->controller_epoch = c->epoch;
     out->leader = leader;
@@ -946,9 +1134,20 @@ needs_election(const sm_ctrl_t *c, const ctopic_t *t, int32_t p)
 {
     if (!t->has_st[p]) return 0;
     sm_partition_state_t tmp;
-    if (!elect(c, t->a.replicas[p], t->a.nreplicas[p], &t->st[p], &tmp)) return 0;
+    if (!elect(c, t, p, &t->st[p], &tmp, 0)) return 0;
     sm_partition_state_free(&tmp);
     return 1;
+}
+
+/* Worth a fresh read before deciding: in-memory ISRs may be stale because
+ * leaders change them, so the event modes re-read all they might touch. */
+static int
+wants_read(const sm_ctrl_t *c, const ctopic_t *t, int32_t p)
+{
+    if (!t->has_st[p]) return 0;
+    if (t->flag[p] & FL_PREF) return 1;
+    if (c->cs_broker >= 0 && in_i32(t->a.replicas[p], t->a.nreplicas[p], c->cs_broker)) return 1;
+    return needs_election(c, t, p);
 }
 
 typedef struct {
@@ -961,16 +1160,47 @@ static void reconcile_write(sm_ctrl_t *c);
 static void reconcile_send(sm_ctrl_t *c);
 
 static void
+on_topic_config(void *arg, const sm_zk_res_t *r)
+{
+    char *topic;
+    sm_ctrl_t *c = xtake(arg, &topic, NULL, NULL);
+    if (!c) return;
+    ctopic_t *t = find_topic(c, topic);
+    sm_props_t props;
+    if (t) t->unclean = -1;
+    if (t && r->rc == ZOK && r->data && sm_zk_decode_config(r->data, (size_t)r->len, &props) == 0) {
+        const char *v = sm_props_get(&props, "unclean.leader.election.enable");
+        if (v && !strcasecmp(v, "true")) t->unclean = 1;
+        else if (v && !strcasecmp(v, "false")) t->unclean = 0;
+        sm_props_free(&props);
+    }
+    free(topic);
+    arrive(c);
+}
+
+static void
 reconcile(sm_ctrl_t *c)
 {
     /* R1: re-read the states we are about to change, so the conditional
-     * writes use fresh zkVersions (leaders update ISRs themselves). */
+     * writes use fresh zkVersions (leaders update ISRs themselves), and
+     * the topic-level unclean.leader.election.enable of those topics (read
+     * at election time, as Kafka does). */
     step(c, reconcile_write);
     for (int i = 0; i < c->ntopics; i++) {
         ctopic_t *t = &c->topics[i];
         if (!t->loaded || is_deleting(c, t->name)) continue;
-        for (int32_t p = 0; p < t->a.npartitions; p++)
-            if (needs_election(c, t, p)) read_state(c, t->name, p);
+        int any = 0;
+        for (int32_t p = 0; p < t->a.npartitions; p++) {
+            if (!wants_read(c, t, p)) continue;
+            read_state(c, t->name, p);
+            any = 1;
+        }
+        if (any) {
+            char *path = sm_asprintf("/config/topics/%s", t->name);
+            c->pending++;
+            sm_zk_aget(c->zk, path, 0, on_topic_config, xnew(c, t->name, 0));
+            free(path);
+        }
     }
     arrive(c);
 }
@@ -1072,7 +1302,11 @@ reconcile_write(sm_ctrl_t *c)
                 write_state(c, t, p, &ns, 1);
             } else if (t->has_st[p]) {
                 sm_partition_state_t ns;
-                if (elect(c, t->a.replicas[p], t->a.nreplicas[p], &t->st[p], &ns)) {
+                if (elect(c, t, p, &t->st[p], &ns, 1)) {
+                    int32_t cs = c->cs_broker;
+                    if (cs >= 0 && t->st[p].leader != cs && ns.leader != cs &&
+                        in_i32(t->a.replicas[p], t->a.nreplicas[p], cs))
+                        t->flag[p] |= FL_CSSTOP;   /* followed by cs: StopReplica(delete=false) */
                     if (ns.leader >= 0 && ns.leader != t->st[p].leader)
                         CLOG_INFO(c, "Elected leader %d for partition %s-%d (leader epoch %d)", ns.leader, t->name,
                                   p, ns.leader_epoch);
@@ -1129,6 +1363,7 @@ is_new_broker(const sm_ctrl_t *c, int32_t id)
 }
 
 static void process_deletions(sm_ctrl_t *c);
+static void post_reconcile(sm_ctrl_t *c);
 
 static void
 reconcile_send(sm_ctrl_t *c)
@@ -1174,6 +1409,15 @@ reconcile_send(sm_ctrl_t *c)
         if ((n || everything || c->um_all) && c->ch.update_metadata)
             c->ch.update_metadata(c->ch.arg, bid, c->id, c->epoch, live, c->nlive, parts, n);
     }
+    /* Controlled shutdown: partitions the broker only follows stop there. */
+    for (int i = 0; c->cs_broker >= 0 && i < c->ntopics; i++) {
+        ctopic_t *t = &c->topics[i];
+        for (int32_t p = 0; t->loaded && p < t->a.npartitions; p++) {
+            if (!(t->flag[p] & FL_CSSTOP)) continue;
+            t->flag[p] &= (unsigned char)~FL_CSSTOP;
+            if (t->changed[p] > 0 && c->ch.stop_replica) c->ch.stop_replica(c->ch.arg, c->cs_broker, c->epoch, t->name, p, 0);
+        }
+    }
     if (c->full) CLOG_INFO(c, "Ready to serve as the new controller with epoch %d", c->epoch);
     free(parts);
     free(live);
@@ -1187,6 +1431,7 @@ reconcile_send(sm_ctrl_t *c)
         reconcile(c);
         return;
     }
+    post_reconcile(c);
     process_deletions(c);
 }
 
@@ -1374,6 +1619,622 @@ process_deletions(sm_ctrl_t *c)
     arrive(c);
 }
 
+/* ---- after a reconcile: answers and admin znode clean-up ---------------- */
+
+static void
+on_fire_and_forget(void *arg, const sm_zk_res_t *r)
+{
+    char *path;
+    sm_ctrl_t *c = xtake(arg, &path, NULL, NULL);
+    if (!c) return;
+    if (r->rc != ZOK && !(r->nops > 1 && r->op_rc && r->op_rc[1] == ZNONODE))
+        CLOG_WARN(c, "Failed to update %s: %s", path ? path : "?", sm_zk_rc_name(r->rc));
+    free(path);
+}
+
+/* A fenced delete or set whose outcome nobody waits for (the watch that
+ * follows re-triggers the owning event if needed). */
+static void
+fenced_async(sm_ctrl_t *c, const char *path, const sm_wbuf_t *data)
+{
+    sm_zk_op_t op = { .type = data ? SM_ZK_OP_SET : SM_ZK_OP_DELETE, .path = path, .version = -1,
+                      .data = data ? (const char *)data->data : NULL, .len = data ? (int)data->len : -1 };
+    fenced_op(c, &op, 1, on_fire_and_forget, xnew(c, path, 0));
+}
+
+static char *
+tp_join(char *s, const char *topic, int32_t p)
+{
+    char *n = sm_asprintf("%s%s%s-%d", s ? s : "", s ? "," : "", topic, p);
+    free(s);
+    return n;
+}
+
+static void
+reass_finish(sm_ctrl_t *c)
+{
+    int k = 0;
+    for (int i = 0; i < c->nreass; i++) {
+        reass_t *e = &c->reass[i];
+        if (!e->done) {
+            c->reass[k++] = *e;
+            continue;
+        }
+        for (int32_t j = 0; j < e->nrm; j++)
+            if (is_live(c, e->rm[j]) && c->ch.stop_replica)
+                c->ch.stop_replica(c->ch.arg, e->rm[j], c->epoch, e->topic, e->part, 1);
+        free(e->topic);
+        free(e->trs);
+        free(e->rm);
+    }
+    c->nreass = k;
+    if (!c->reass_changed) return;
+    if (k == 0) {
+        CLOG_INFO(c, "Removing /admin/reassign_partitions: no reassignment left");
+        fenced_async(c, "/admin/reassign_partitions", NULL);
+        return;
+    }
+    sm_zk_tp_t *v = sm_calloc((size_t)k, sizeof(*v));
+    for (int i = 0; i < k; i++)
+        v[i] = (sm_zk_tp_t){ c->reass[i].topic, c->reass[i].part, c->reass[i].ntrs, c->reass[i].trs };
+    sm_wbuf_t w;
+    sm_wbuf_init(&w, 256);
+    sm_zk_encode_tp_list(&w, v, k, 1);
+    fenced_async(c, "/admin/reassign_partitions", &w);
+    sm_wbuf_free(&w);
+    free(v);
+}
+
+static void
+post_reconcile(sm_ctrl_t *c)
+{
+    if (c->cs_done) {
+        int n = 0;
+        sm_ctrl_tp_t *v = NULL;
+        char *names = NULL;
+        for (int i = 0; i < c->ntopics; i++) {
+            ctopic_t *t = &c->topics[i];
+            for (int32_t p = 0; t->loaded && p < t->a.npartitions; p++) {
+                if (!t->has_st[p] || t->st[p].leader != c->cs_broker || t->a.nreplicas[p] <= 1) continue;
+                v = sm_realloc(v, sizeof(*v) * (size_t)(n + 1));
+                v[n++] = (sm_ctrl_tp_t){ t->name, p };
+                names = tp_join(names, t->name, p);
+            }
+        }
+        CLOG_INFO(c, "Controlled shutdown of broker %d: %d partitions still led by it%s%s", c->cs_broker, n,
+                  n ? ": " : "", names ? names : "");
+        cs_done_fn done = c->cs_done;
+        void *arg = c->cs_arg;
+        c->cs_done = NULL;
+        c->cs_broker = -1;
+        done(arg, 0, v, n);
+        free(v);
+        free(names);
+    }
+    for (int i = 0; i < c->ntopics; i++)
+        for (int32_t p = 0; c->topics[i].loaded && p < c->topics[i].a.npartitions; p++)
+            c->topics[i].flag[p] &= (unsigned char)~FL_PREF;
+    if (c->pref_znode) fenced_async(c, "/admin/preferred_replica_election", NULL);
+    if (c->reass_event) reass_finish(c);
+}
+
+/* ---- controlled shutdown ------------------------------------------------ */
+
+static void
+cshut_begin(sm_ctrl_t *c, const cev_t *ev)
+{
+    const sm_broker_info_t *b = NULL;
+    for (int i = 0; i < c->nlive; i++)
+        if (c->live[i].id == ev->broker) b = &c->live[i];
+    if (!b) {
+        ev->done(ev->arg, 8 /* BROKER_NOT_AVAILABLE */, NULL, 0);
+        event_done(c);
+        return;
+    }
+    if (ev->broker_epoch >= 0 && ev->broker_epoch < b->broker_epoch) {
+        CLOG_INFO(c, "Ignoring controlled shutdown of broker %d: stale broker epoch %" PRId64 " (current %" PRId64 ")",
+                  ev->broker, ev->broker_epoch, b->broker_epoch);
+        ev->done(ev->arg, 77 /* STALE_BROKER_EPOCH */, NULL, 0);
+        event_done(c);
+        return;
+    }
+    CLOG_INFO(c, "Shutting down broker %d", ev->broker);
+    if (!is_shutting(c, ev->broker)) {
+        c->shutting = sm_realloc(c->shutting, sizeof(int32_t) * (size_t)(c->nshutting + 1));
+        c->shutting[c->nshutting++] = ev->broker;
+    }
+    c->cs_broker = ev->broker;
+    c->cs_done = ev->done;
+    c->cs_arg = ev->arg;
+    reconcile(c);
+}
+
+void
+sm_ctrl_controlled_shutdown(sm_ctrl_t *c, int32_t broker_id, int64_t broker_epoch,
+                            void (*done)(void *arg, int16_t error, const sm_ctrl_tp_t *remaining, int n), void *arg)
+{
+    if (!c->active || c->freed) {
+        done(arg, 41 /* NOT_CONTROLLER */, NULL, 0);
+        return;
+    }
+    c->q = sm_realloc(c->q, sizeof(cev_t) * (size_t)(c->qn + 1));
+    c->q[c->qn++] = (cev_t){ .kind = EV_CSHUT, .broker = broker_id, .broker_epoch = broker_epoch, .done = done,
+                             .arg = arg };
+    if (!c->busy) run_next(c);
+}
+
+/* ---- ISR change notifications ------------------------------------------- */
+
+static void
+on_isr_note(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZOK && r->data) {
+        sm_zk_tp_t *v;
+        int n;
+        if (sm_zk_decode_tp_list(r->data, (size_t)r->len, 0, &v, &n) == 0) {
+            for (int i = 0; i < n; i++) {
+                ctopic_t *t = find_topic(c, v[i].topic);
+                if (!t || !t->loaded || v[i].partition >= t->a.npartitions || (t->flag[v[i].partition] & FL_ISR)) continue;
+                t->flag[v[i].partition] |= FL_ISR;
+                read_state(c, t->name, v[i].partition);
+            }
+        } else {
+            CLOG_WARN(c, "Ignoring malformed ISR change notification %s", r->path);
+        }
+        sm_zk_tp_list_free(v, n);
+    }
+    arrive(c);
+}
+
+static void
+on_isr_children(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZOK && r->nchildren > 0) {
+        c->notes = sm_calloc((size_t)r->nchildren, sizeof(char *));
+        for (int i = 0; i < r->nchildren; i++) {
+            c->notes[c->nnotes++] = sm_asprintf("/isr_change_notification/%s", r->children[i]);
+            c->pending++;
+            sm_zk_aget(c->zk, c->notes[i], 0, on_isr_note, xnew(c, NULL, 0));
+        }
+    }
+    arrive(c);
+}
+
+static void
+isr_done(sm_ctrl_t *c)
+{
+    if (c->fenced) {
+        resign(c);
+        enqueue(c, EV_ELECT, NULL);
+        return;
+    }
+    if (c->nreass) enqueue(c, EV_REASSIGN, NULL);
+    event_done(c);
+}
+
+static void
+isr_loaded(sm_ctrl_t *c)
+{
+    int total = 0;
+    for (int i = 0; i < c->ntopics; i++)
+        if (c->topics[i].loaded) total += c->topics[i].a.npartitions;
+    sm_ctrl_partition_t *parts = sm_calloc((size_t)total + 1, sizeof(*parts));
+    int n = 0;
+    char *names = NULL;
+    for (int i = 0; i < c->ntopics; i++) {
+        ctopic_t *t = &c->topics[i];
+        for (int32_t p = 0; t->loaded && p < t->a.npartitions; p++) {
+            if (!(t->flag[p] & FL_ISR)) continue;
+            t->flag[p] &= (unsigned char)~FL_ISR;
+            if (!t->has_st[p] || is_deleting(c, t->name)) continue;
+            fill_part(&parts[n++], t, p);
+            names = tp_join(names, t->name, p);
+        }
+    }
+    if (n) {
+        CLOG_INFO(c, "Processing ISR change notifications for %s", names);
+        sm_ctrl_broker_t *live = live_list(c);
+        for (int b = 0; b < c->nlive && c->ch.update_metadata; b++)
+            c->ch.update_metadata(c->ch.arg, c->live[b].id, c->id, c->epoch, live, c->nlive, parts, n);
+        free(live);
+    }
+    free(names);
+    free(parts);
+    step(c, isr_done);
+    for (int i = 0; i < c->nnotes; i++) delete_fenced(c, c->notes[i]);
+    arrive(c);
+}
+
+static void
+isrchg_begin(sm_ctrl_t *c)
+{
+    step(c, isr_loaded);
+    c->pending++;
+    sm_zk_achildren(c->zk, "/isr_change_notification", 1, on_isr_children, xnew(c, NULL, 0));
+    arrive(c);
+}
+
+/* ---- preferred replica election ----------------------------------------- */
+
+static void
+on_pref(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (r->rc == ZNONODE) {
+        sm_zk_aexists(c->zk, "/admin/preferred_replica_election", 1, NULL, NULL);
+    } else if (r->rc == ZOK) {
+        sm_zk_tp_t *v;
+        int n;
+        c->pref_znode = 1;   /* processed (or malformed): delete it afterwards */
+        if (r->data && sm_zk_decode_tp_list(r->data, (size_t)r->len, 0, &v, &n) == 0) {
+            char *names = NULL;
+            for (int i = 0; i < n; i++) {
+                ctopic_t *t = find_topic(c, v[i].topic);
+                if (!t || !t->loaded || v[i].partition >= t->a.npartitions || is_deleting(c, t->name)) {
+                    CLOG_WARN(c, "Skipping preferred replica election for unknown partition %s-%d", v[i].topic,
+                              v[i].partition);
+                    continue;
+                }
+                t->flag[v[i].partition] |= FL_PREF;
+                names = tp_join(names, t->name, v[i].partition);
+            }
+            CLOG_INFO(c, "Starting replica leader election (PREFERRED) for partitions %s triggered by ZkTriggered",
+                      names ? names : "");
+            free(names);
+        } else {
+            CLOG_ERROR(c, "Ignoring malformed /admin/preferred_replica_election");
+        }
+        sm_zk_tp_list_free(v, n);
+    }
+    arrive(c);
+}
+
+static void
+pref_loaded(sm_ctrl_t *c)
+{
+    if (!c->pref_znode) {
+        event_done(c);
+        return;
+    }
+    reconcile(c);
+}
+
+static void
+pref_begin(sm_ctrl_t *c)
+{
+    step(c, pref_loaded);
+    c->pending++;
+    sm_zk_aget(c->zk, "/admin/preferred_replica_election", 1, on_pref, xnew(c, NULL, 0));
+    arrive(c);
+}
+
+/* auto.leader.rebalance.enable: KafkaController.checkAndTriggerAutoLeaderRebalance */
+static void
+rebalance_begin(sm_ctrl_t *c)
+{
+    if (c->nreass || c->ndelq) {   /* Kafka skips while reassigning or deleting */
+        event_done(c);
+        return;
+    }
+    int any = 0, pct = c->conf.leader_imbalance_per_broker_percentage;
+    char *names = NULL;
+    for (int b = 0; b < c->nlive; b++) {
+        int32_t id = c->live[b].id;
+        int64_t total = 0, not_led = 0;
+        for (int i = 0; i < c->ntopics; i++) {
+            ctopic_t *t = &c->topics[i];
+            for (int32_t p = 0; t->loaded && p < t->a.npartitions; p++) {
+                if (!t->has_st[p] || t->a.nreplicas[p] <= 0 || t->a.replicas[p][0] != id) continue;
+                total++;
+                if (t->st[p].leader != id) not_led++;
+            }
+        }
+        if (total == 0 || not_led * 100 <= (int64_t)pct * total) continue;
+        CLOG_INFO(c, "Leader imbalance ratio for broker %d is %.3f", id, (double)not_led / (double)total);
+        if (is_shutting(c, id)) continue;
+        for (int i = 0; i < c->ntopics; i++) {
+            ctopic_t *t = &c->topics[i];
+            if (!t->loaded || is_deleting(c, t->name)) continue;
+            for (int32_t p = 0; p < t->a.npartitions; p++) {
+                const sm_partition_state_t *st = &t->st[p];
+                if (!t->has_st[p] || t->a.nreplicas[p] <= 0 || t->a.replicas[p][0] != id || st->leader == id) continue;
+                if (!in_i32(st->isr, st->nisr, id)) continue;
+                t->flag[p] |= FL_PREF;
+                names = tp_join(names, t->name, p);
+                any = 1;
+            }
+        }
+    }
+    if (!any) {
+        free(names);
+        event_done(c);
+        return;
+    }
+    CLOG_INFO(c, "Starting replica leader election (PREFERRED) for partitions %s triggered by AutoTriggered", names);
+    free(names);
+    reconcile(c);
+}
+
+static void
+on_rebalance_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sm_ctrl_t *c = arg;
+    if (c->active) enqueue(c, EV_REBALANCE, NULL);
+}
+
+void
+sm_ctrl_check_imbalance(sm_ctrl_t *c)
+{
+    if (c->active) enqueue(c, EV_REBALANCE, NULL);
+}
+
+/* ---- partition reassignment --------------------------------------------- */
+
+static int32_t *
+i32_minus(const int32_t *a, int32_t na, const int32_t *b, int32_t nb, int32_t *n)
+{
+    int32_t *v = sm_calloc((size_t)na + 1, sizeof(int32_t));
+    *n = 0;
+    for (int32_t i = 0; i < na; i++)
+        if (!in_i32(b, nb, a[i])) v[(*n)++] = a[i];
+    return v;
+}
+
+static void
+set_partition_replicas(ctopic_t *t, int32_t p, const int32_t *rs, int32_t nrs, const int32_t *add, int32_t nadd,
+                       const int32_t *rm, int32_t nrm)
+{
+    sm_topic_assignment_t *a = &t->a;
+    free(a->replicas[p]);
+    a->replicas[p] = sm_calloc((size_t)nrs + 1, sizeof(int32_t));
+    memcpy(a->replicas[p], rs, sizeof(int32_t) * (size_t)nrs);
+    a->nreplicas[p] = nrs;
+    if (!a->nadding) {
+        a->nadding = sm_calloc((size_t)a->npartitions + 1, sizeof(int32_t));
+        a->adding = sm_calloc((size_t)a->npartitions + 1, sizeof(int32_t *));
+        a->nremoving = sm_calloc((size_t)a->npartitions + 1, sizeof(int32_t));
+        a->removing = sm_calloc((size_t)a->npartitions + 1, sizeof(int32_t *));
+    }
+    free(a->adding[p]);
+    free(a->removing[p]);
+    a->adding[p] = sm_calloc((size_t)nadd + 1, sizeof(int32_t));
+    a->removing[p] = sm_calloc((size_t)nrm + 1, sizeof(int32_t));
+    if (nadd) memcpy(a->adding[p], add, sizeof(int32_t) * (size_t)nadd);
+    if (nrm) memcpy(a->removing[p], rm, sizeof(int32_t) * (size_t)nrm);
+    a->nadding[p] = nadd;
+    a->nremoving[p] = nrm;
+    t->assignment_dirty = 1;
+}
+
+static char *
+ids_str(const int32_t *v, int32_t n)
+{
+    char *s = sm_strdup("");
+    for (int32_t i = 0; i < n; i++) {
+        char *x = sm_asprintf("%s%s%d", s, i ? "," : "", v[i]);
+        free(s);
+        s = x;
+    }
+    return s;
+}
+
+static void
+on_assignment_write(void *arg, const sm_zk_res_t *r)
+{
+    char *topic;
+    sm_ctrl_t *c = xtake(arg, &topic, NULL, NULL);
+    if (!c) return;
+    if (multi_fenced(r)) c->fenced = 1;
+    else if (r->rc != ZOK) CLOG_WARN(c, "Failed to update the assignment of topic %s: %s", topic, sm_zk_rc_name(r->rc));
+    free(topic);
+    arrive(c);
+}
+
+/* Kafka 2.4's onPartitionReassignment, one step per call for each entry:
+ * phase A writes RS = TRS + (ORS - TRS) with adding/removing replicas and
+ * bumps the leader epoch (LeaderAndIsr makes the new replicas start
+ * fetching); once every target replica is in the ISR, phase B elects a
+ * leader among TRS if needed, shrinks the ISR to TRS, writes the assignment
+ * TRS, and reass_finish() stops and deletes the removed replicas. */
+static void
+reass_plan(sm_ctrl_t *c)
+{
+    step(c, reconcile_send);
+    for (int i = 0; i < c->nreass; i++) {
+        reass_t *e = &c->reass[i];
+        ctopic_t *t = find_topic(c, e->topic);
+        if (!t || !t->loaded || e->part >= t->a.npartitions || is_deleting(c, t->name)) {
+            e->done = 1;
+            c->reass_changed = 1;
+            continue;
+        }
+        int32_t p = e->part, ncur = t->a.nreplicas[p];
+        const int32_t *cur = t->a.replicas[p];
+        int32_t nadd_old = t->a.nadding ? t->a.nadding[p] : 0;
+        int in_flight = nadd_old > 0 || (t->a.nremoving && t->a.nremoving[p] > 0);
+        if (!in_flight && ncur == e->ntrs && !memcmp(cur, e->trs, sizeof(int32_t) * (size_t)ncur)) {
+            CLOG_INFO(c, "Partition %s-%d already has replicas %s: reassignment complete", t->name, p,
+                      "the target set");
+            e->done = 1;
+            c->reass_changed = 1;
+            continue;
+        }
+        int subset = 1;
+        for (int32_t k = 0; k < e->ntrs; k++)
+            if (!in_i32(cur, ncur, e->trs[k])) subset = 0;
+        sm_partition_state_t *st = t->has_st[p] ? &t->st[p] : NULL;
+        if (!subset || !in_flight) {
+            /* Phase A. ORS excludes replicas an earlier reassignment was
+             * still adding (they are not part of the original set). */
+            int32_t nors, nrs = 0, nadd, nrm;
+            int32_t *ors = i32_minus(cur, ncur, nadd_old ? t->a.adding[p] : NULL, nadd_old, &nors);
+            int32_t *rs = sm_calloc((size_t)(e->ntrs + nors) + 1, sizeof(int32_t));
+            for (int32_t k = 0; k < e->ntrs; k++) rs[nrs++] = e->trs[k];
+            for (int32_t k = 0; k < nors; k++)
+                if (!in_i32(e->trs, e->ntrs, ors[k])) rs[nrs++] = ors[k];
+            int32_t *add = i32_minus(e->trs, e->ntrs, ors, nors, &nadd);
+            int32_t *rm = i32_minus(ors, nors, e->trs, e->ntrs, &nrm);
+            char *from = ids_str(ors, nors), *to = ids_str(e->trs, e->ntrs);
+            CLOG_INFO(c, "Starting reassignment of partition %s-%d from %s to %s (adding %d, removing %d replicas)",
+                      t->name, p, from, to, nadd, nrm);
+            free(from);
+            free(to);
+            set_partition_replicas(t, p, rs, nrs, add, nadd, rm, nrm);
+            free(ors);
+            free(rs);
+            free(add);
+            free(rm);
+            if (st) {
+                sm_partition_state_t ns = { .controller_epoch = c->epoch, .leader = st->leader,
+                                            .leader_epoch = st->leader_epoch + 1, .nisr = st->nisr,
+                                            .zk_version = st->zk_version + 1 };
+                ns.isr = sm_calloc((size_t)st->nisr + 1, sizeof(int32_t));
+                memcpy(ns.isr, st->isr, sizeof(int32_t) * (size_t)st->nisr);
+                write_state(c, t, p, &ns, 0);
+            }
+            continue;
+        }
+        if (!st) continue;
+        int caught_up = 1;
+        for (int32_t k = 0; k < e->ntrs; k++)
+            if (!in_i32(st->isr, st->nisr, e->trs[k])) caught_up = 0;
+        if (!caught_up) continue;   /* the state watch brings us back */
+        /* Phase B */
+        int32_t leader = -1;
+        if (st->leader >= 0 && in_i32(e->trs, e->ntrs, st->leader) && is_live(c, st->leader) &&
+            !is_shutting(c, st->leader))
+            leader = st->leader;
+        for (int32_t k = 0; k < e->ntrs && leader < 0; k++)
+            if (eligible(c, e->trs[k]) && in_i32(st->isr, st->nisr, e->trs[k])) leader = e->trs[k];
+        if (leader < 0) continue;   /* no live target in sync: wait for brokers */
+        sm_partition_state_t ns = { .controller_epoch = c->epoch, .leader = leader,
+                                    .leader_epoch = st->leader_epoch + 1, .zk_version = st->zk_version + 1 };
+        ns.isr = sm_calloc((size_t)st->nisr + 1, sizeof(int32_t));
+        for (int32_t k = 0; k < st->nisr; k++)
+            if (in_i32(e->trs, e->ntrs, st->isr[k])) ns.isr[ns.nisr++] = st->isr[k];
+        free(e->rm);
+        e->rm = i32_minus(cur, ncur, e->trs, e->ntrs, &e->nrm);
+        char *to = ids_str(e->trs, e->ntrs);
+        CLOG_INFO(c, "Completing reassignment of partition %s-%d: replicas %s, leader %d", t->name, p, to, leader);
+        free(to);
+        set_partition_replicas(t, p, e->trs, e->ntrs, NULL, 0, NULL, 0);
+        write_state(c, t, p, &ns, 0);
+        e->done = 1;
+        c->reass_changed = 1;
+    }
+    for (int i = 0; i < c->ntopics; i++) {
+        ctopic_t *t = &c->topics[i];
+        if (!t->assignment_dirty) continue;
+        t->assignment_dirty = 0;
+        sm_wbuf_t w;
+        sm_wbuf_init(&w, 256);
+        sm_zk_encode_assignment(&w, &t->a);
+        char *path = sm_asprintf("/brokers/topics/%s", t->name);
+        sm_zk_op_t op = { .type = SM_ZK_OP_SET, .path = path, .data = (const char *)w.data, .len = (int)w.len,
+                          .version = -1 };
+        c->pending++;
+        fenced_op(c, &op, 1, on_assignment_write, xnew(c, t->name, 0));
+        free(path);
+        sm_wbuf_free(&w);
+    }
+    arrive(c);
+}
+
+static void
+on_reass_state(void *arg, const sm_zk_res_t *r)
+{
+    on_state(arg, r);
+}
+
+static void
+on_reass(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    for (int i = 0; i < c->nreass; i++) {
+        free(c->reass[i].topic);
+        free(c->reass[i].trs);
+        free(c->reass[i].rm);
+    }
+    free(c->reass);
+    c->reass = NULL;
+    c->nreass = 0;
+    if (r->rc == ZNONODE) {
+        sm_zk_aexists(c->zk, "/admin/reassign_partitions", 1, NULL, NULL);
+    } else if (r->rc == ZOK) {
+        sm_zk_tp_t *v = NULL;
+        int n = 0;
+        if (!r->data || sm_zk_decode_tp_list(r->data, (size_t)r->len, 1, &v, &n) < 0) {
+            CLOG_ERROR(c, "Ignoring malformed /admin/reassign_partitions; removing it");
+            c->reass_changed = 1;
+        } else {
+            c->reass = sm_calloc((size_t)n + 1, sizeof(reass_t));
+            for (int i = 0; i < n; i++) {
+                ctopic_t *t = find_topic(c, v[i].topic);
+                if (!t || !t->loaded || v[i].partition >= t->a.npartitions || v[i].nreplicas <= 0 ||
+                    is_deleting(c, v[i].topic)) {
+                    CLOG_WARN(c, "Ignoring reassignment of partition %s-%d: %s", v[i].topic, v[i].partition,
+                              v[i].nreplicas <= 0 ? "empty replica list" : "no such partition");
+                    c->reass_changed = 1;
+                    continue;
+                }
+                reass_t *e = &c->reass[c->nreass++];
+                e->topic = v[i].topic;
+                e->part = v[i].partition;
+                e->trs = v[i].replicas;
+                e->ntrs = v[i].nreplicas;
+                v[i].topic = NULL;
+                v[i].replicas = NULL;
+                for (int32_t k = 0; k < e->ntrs; k++)
+                    if (!is_live(c, e->trs[k]))
+                        CLOG_WARN(c, "Reassignment of partition %s-%d names broker %d, which is not alive", e->topic,
+                                  e->part, e->trs[k]);
+                /* PartitionReassignmentIsrChangeHandler: a data watch on
+                 * the state brings us back when the ISR grows. */
+                char *path = sm_asprintf("/brokers/topics/%s/partitions/%d/state", e->topic, e->part);
+                c->pending++;
+                sm_zk_aget(c->zk, path, 1, on_reass_state, xnew(c, e->topic, e->part));
+                free(path);
+            }
+        }
+        sm_zk_tp_list_free(v, n);
+    }
+    arrive(c);
+}
+
+static void
+reass_loaded(sm_ctrl_t *c)
+{
+    c->reass_event = 1;
+    if (!c->nreass && !c->reass_changed) {
+        event_done(c);
+        return;
+    }
+    reass_plan(c);
+}
+
+static void
+reass_begin(sm_ctrl_t *c)
+{
+    step(c, reass_loaded);
+    c->pending++;
+    sm_zk_aget(c->zk, "/admin/reassign_partitions", 1, on_reass, xnew(c, NULL, 0));
+    arrive(c);
+}
+
+int
+sm_ctrl_reassignments(const sm_ctrl_t *c)
+{
+    return c->active ? c->nreass : 0;
+}
+
 /* ---- watch events and lifecycle ----------------------------------------- */
 
 static void
@@ -1385,15 +2246,29 @@ on_zk_event(void *arg, sm_zk_event_t ev, const char *path)
     case SM_ZK_EV_CREATED:
     case SM_ZK_EV_DELETED:
     case SM_ZK_EV_CHANGED:
-        if (!strcmp(path, "/controller")) enqueue(c, EV_ELECT, NULL);
-        else if (c->active && !strncmp(path, "/brokers/topics/", 16) && !strchr(path + 16, '/'))
+        if (!strcmp(path, "/controller")) {
+            /* Deposed (or resigned by an operator): stop acting now, not
+             * after the event in progress; in-flight writes are fenced. */
+            if (c->active && ev != SM_ZK_EV_CREATED) resign(c);
+            enqueue(c, EV_ELECT, NULL);
+        } else if (!c->active) {
+            break;
+        } else if (!strncmp(path, "/brokers/topics/", 16) && !strchr(path + 16, '/')) {
             enqueue(c, EV_PARTMOD, path + 16);
+        } else if (!strcmp(path, "/admin/reassign_partitions")) {
+            enqueue(c, EV_REASSIGN, NULL);
+        } else if (!strcmp(path, "/admin/preferred_replica_election")) {
+            enqueue(c, EV_PREFERRED, NULL);
+        } else if (c->nreass && !strncmp(path, "/brokers/topics/", 16) && strstr(path, "/state")) {
+            enqueue(c, EV_REASSIGN, NULL);
+        }
         break;
     case SM_ZK_EV_CHILD:
         if (!c->active) break;
         if (!strcmp(path, "/brokers/ids")) enqueue(c, EV_BROKERS, NULL);
         else if (!strcmp(path, "/brokers/topics")) enqueue(c, EV_TOPICS, NULL);
         else if (!strcmp(path, "/admin/delete_topics")) enqueue(c, EV_DELETE, NULL);
+        else if (!strcmp(path, "/isr_change_notification")) enqueue(c, EV_ISRCHG, NULL);
         break;
     case SM_ZK_EV_EXPIRED:
         /* Our /controller is gone with the session. */
@@ -1417,6 +2292,9 @@ sm_ctrl_new(sm_zk_t *zk, int32_t broker_id, const sm_ctrl_conf_t *conf, const sm
     if (conf) c->conf = *conf;
     else c->conf.delete_topic_enable = 1;
     if (ch) c->ch = *ch;
+    if (c->conf.leader_imbalance_check_interval_seconds <= 0) c->conf.leader_imbalance_check_interval_seconds = 300;
+    if (c->conf.leader_imbalance_per_broker_percentage < 0) c->conf.leader_imbalance_per_broker_percentage = 10;
+    c->cs_broker = -1;
     c->controller_id = -1;
     c->refs = 1;
     c->listener_id = sm_zk_add_listener(zk, on_zk_event, c);
@@ -1427,6 +2305,12 @@ void
 sm_ctrl_start(sm_ctrl_t *c)
 {
     c->started = 1;
+    struct event_base *base = sm_zk_base(c->zk);
+    if (c->conf.auto_leader_rebalance_enable && base && !c->rebalance_ev) {
+        c->rebalance_ev = event_new(base, -1, EV_PERSIST, on_rebalance_timer, c);
+        struct timeval tv = { c->conf.leader_imbalance_check_interval_seconds, 0 };
+        event_add(c->rebalance_ev, &tv);
+    }
     enqueue(c, EV_ELECT, NULL);
 }
 
@@ -1445,6 +2329,10 @@ sm_ctrl_free(sm_ctrl_t *c)
 {
     if (!c) return;
     sm_zk_remove_listener(c->zk, c->listener_id);
+    if (c->rebalance_ev) {
+        event_free(c->rebalance_ev);
+        c->rebalance_ev = NULL;
+    }
     if (c->active) {
         /* Resign explicitly so the others need not wait for our session
          * to close; only delete the node if it is still ours. */
@@ -1453,6 +2341,12 @@ sm_ctrl_free(sm_ctrl_t *c)
             sm_zk_delete(c->zk, "/controller", st.version);
         resign(c);
     }
+    cs_abort(c);
+    for (int i = 0; i < c->qn; i++)
+        if (c->q[i].kind == EV_CSHUT && c->q[i].done) {
+            c->q[i].done(c->q[i].arg, 41, NULL, 0);
+            c->q[i].done = NULL;
+        }
     c->freed = 1;
     if (--c->refs == 0) ctrl_destroy(c);
 }

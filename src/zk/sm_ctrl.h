@@ -42,7 +42,11 @@ typedef struct {
 
 typedef struct {
     int delete_topic_enable;               /* delete.topic.enable (Kafka default true) */
-    int unclean_leader_election_enable;    /* unclean.leader.election.enable (default false) */
+    int unclean_leader_election_enable;    /* unclean.leader.election.enable (default false); a
+                                              topic-level override in /config/topics wins */
+    int auto_leader_rebalance_enable;      /* auto.leader.rebalance.enable (Kafka default true) */
+    int leader_imbalance_check_interval_seconds;   /* default 300; <= 0 means 300 */
+    int leader_imbalance_per_broker_percentage;    /* default 10 */
 } sm_ctrl_conf_t;
 
 typedef struct sm_ctrl_s sm_ctrl_t;
@@ -64,5 +68,32 @@ int32_t sm_ctrl_controller_id(const sm_ctrl_t *c);
 int32_t sm_ctrl_epoch(const sm_ctrl_t *c);
 /* 1 when no controller event is queued or being processed (for tests). */
 int     sm_ctrl_idle(const sm_ctrl_t *c);
+/* Number of partition reassignments the controller is driving (0 when
+ * idle or not active; for tests and metrics). */
+int     sm_ctrl_reassignments(const sm_ctrl_t *c);
+/* Queue an automatic preferred-leader rebalance check now, as the
+ * leader.imbalance.check.interval.seconds timer does (no-op unless
+ * active; for tests). */
+void    sm_ctrl_check_imbalance(sm_ctrl_t *c);
+
+/* A topic partition named in a controlled-shutdown answer. */
+typedef struct { const char *topic; int32_t partition; } sm_ctrl_tp_t;
+
+/* ControlledShutdown (Kafka KafkaController.controlledShutdown): move
+ * leadership away from broker_id for every partition it leads that has
+ * another live in-sync replica (leader_epoch+1, broker_id removed from the
+ * ISR), send LeaderAndIsr to the new leaders/followers, then call
+ * done(arg, error, remaining, n) with the partitions broker_id still leads.
+ * error: 0, NOT_CONTROLLER (41) if this broker is not the active controller,
+ * STALE_BROKER_EPOCH (77) if broker_epoch (>= 0) is older than the
+ * registration the controller knows, BROKER_NOT_AVAILABLE (8) if the broker
+ * is not registered. remaining and its strings are valid only during the
+ * call. done is called exactly once, possibly before this returns; if the
+ * controller is deposed meanwhile it answers NOT_CONTROLLER; if it is freed
+ * first, done is called from sm_ctrl_free() with NOT_CONTROLLER.
+ * Thread: the controller's event_base thread. */
+void sm_ctrl_controlled_shutdown(sm_ctrl_t *c, int32_t broker_id, int64_t broker_epoch,
+                                 void (*done)(void *arg, int16_t error, const sm_ctrl_tp_t *remaining, int n),
+                                 void *arg);
 
 #endif

@@ -345,6 +345,12 @@ sm_zk_remove_listener(sm_zk_t *zk, int id)
     }
 }
 
+struct event_base *
+sm_zk_base(sm_zk_t *zk)
+{
+    return zk->base;
+}
+
 int64_t
 sm_zk_session_id(sm_zk_t *zk)
 {

@@ -98,6 +98,9 @@ void sm_zk_remove_listener(sm_zk_t *zk, int id);
 /* Current session id (0 if none) and whether the handle is connected. */
 int64_t sm_zk_session_id(sm_zk_t *zk);
 int     sm_zk_connected(sm_zk_t *zk);
+/* The owner event_base given to sm_zk_open() (NULL for sync-only handles),
+ * e.g. for timers of components living on that base. */
+struct event_base *sm_zk_base(sm_zk_t *zk);
 /* Raw handle, for tests (the session-expiry trick) only. */
 zhandle_t *sm_zk_handle(sm_zk_t *zk);
 /* Error text for a ZooKeeper rc, in Kafka's KeeperException spelling

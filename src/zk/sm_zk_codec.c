@@ -314,6 +314,24 @@ sm_broker_info_free(sm_broker_info_t *b)
 
 /* ---- /brokers/topics/<t> ------------------------------------------------ */
 
+/* Optional {"0":[1,2],...} map of a v2 topic znode into per-partition
+ * arrays (left NULL when the map is absent or empty). */
+static int
+replica_map(const sm_json_t *m, int32_t np, int32_t **nv, int32_t ***v)
+{
+    if (!m || m->type == SM_JSON_NULL) return 0;
+    if (m->type != SM_JSON_OBJECT) return -1;
+    if (!m->child) return 0;
+    *nv = sm_calloc(np ? (size_t)np : 1, sizeof(int32_t));
+    *v = sm_calloc(np ? (size_t)np : 1, sizeof(int32_t *));
+    for (const sm_json_t *e = m->child; e; e = e->next) {
+        int32_t p;
+        if (parse_partition_key(e->key, &p) < 0 || p >= np || (*v)[p]) return -1;
+        if (int32_array(e, &(*v)[p], &(*nv)[p]) < 0) return -1;
+    }
+    return 0;
+}
+
 int
 sm_zk_decode_assignment(const char *json, size_t len, sm_topic_assignment_t *out)
 {
@@ -336,6 +354,9 @@ sm_zk_decode_assignment(const char *json, size_t len, sm_topic_assignment_t *out
     }
     const char *tid = sm_json_get_str(root, "topic_id");
     if (tid) out->topic_id = sm_strdup(tid);
+    if (replica_map(sm_json_get(root, "adding_replicas"), n, &out->nadding, &out->adding) < 0 ||
+        replica_map(sm_json_get(root, "removing_replicas"), n, &out->nremoving, &out->removing) < 0)
+        goto bad;
     sm_json_free(root);
     return 0;
 bad:
@@ -345,9 +366,21 @@ bad:
 }
 
 static void
-put_replica_map(sm_wbuf_t *w)
+put_replica_map(sm_wbuf_t *w, int32_t np, const int32_t *nv, int32_t *const *v)
 {
-    put(w, "{}");
+    put(w, "{");
+    int first = 1;
+    for (int32_t p = 0; nv && p < np; p++) {
+        if (nv[p] <= 0) continue;
+        char key[16];
+        snprintf(key, sizeof(key), "%d", p);
+        if (!first) put(w, ",");
+        first = 0;
+        sm_json_write_string(w, key);
+        put(w, ":");
+        put_i32_array(w, v[p], nv[p]);
+    }
+    put(w, "}");
 }
 
 void
@@ -363,9 +396,9 @@ sm_zk_encode_assignment(sm_wbuf_t *w, const sm_topic_assignment_t *a)
         put_i32_array(w, a->replicas[p], a->nreplicas[p]);
     }
     put(w, "},\"adding_replicas\":");
-    put_replica_map(w);
+    put_replica_map(w, a->npartitions, a->nadding, a->adding);
     put(w, ",\"removing_replicas\":");
-    put_replica_map(w);
+    put_replica_map(w, a->npartitions, a->nremoving, a->removing);
     put(w, "}");
 }
 
@@ -378,6 +411,12 @@ sm_topic_assignment_free(sm_topic_assignment_t *a)
     free(a->replicas);
     free(a->nreplicas);
     free(a->topic_id);
+    for (int32_t p = 0; a->adding && p < a->npartitions; p++) free(a->adding[p]);
+    for (int32_t p = 0; a->removing && p < a->npartitions; p++) free(a->removing[p]);
+    free(a->adding);
+    free(a->nadding);
+    free(a->removing);
+    free(a->nremoving);
     memset(a, 0, sizeof(*a));
 }
 
@@ -552,4 +591,72 @@ sm_zk_encode_config_change(sm_wbuf_t *w, const char *entity_type, const char *en
     sm_json_write_string(w, path);
     put(w, "}");
     free(path);
+}
+
+/* ---- partition lists (admin and notification znodes) -------------------- */
+
+int
+sm_zk_decode_tp_list(const char *json, size_t len, int with_replicas, sm_zk_tp_t **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    sm_json_t *root = sm_json_parse(json, len, NULL, 0);
+    int64_t version;
+    if (!root || root->type != SM_JSON_OBJECT) goto bad;
+    if (sm_json_get(root, "version") && (sm_json_get_int(root, "version", &version) < 0 || version != 1)) goto bad;
+    const sm_json_t *parts = sm_json_get(root, "partitions");
+    if (!parts || parts->type != SM_JSON_ARRAY || parts->count > 10000000) goto bad;
+    *out = sm_calloc(parts->count + 1, sizeof(sm_zk_tp_t));
+    for (const sm_json_t *e = parts->child; e; e = e->next) {
+        if (e->type != SM_JSON_OBJECT) goto bad;
+        const char *topic = sm_json_get_str(e, "topic");
+        int32_t p;
+        if (!topic || !*topic || int32_of(sm_json_get(e, "partition"), &p) < 0 || p < 0) goto bad;
+        sm_zk_tp_t *tp = &(*out)[*n];
+        tp->topic = sm_strdup(topic);
+        tp->partition = p;
+        (*n)++;
+        if (with_replicas) {
+            if (int32_array(sm_json_get(e, "replicas"), &tp->replicas, &tp->nreplicas) < 0) goto bad;
+            for (int32_t i = 0; i < tp->nreplicas; i++)
+                for (int32_t k = 0; k < i; k++)
+                    if (tp->replicas[i] == tp->replicas[k]) goto bad;
+        }
+        for (int i = 0; i < *n - 1; i++)
+            if ((*out)[i].partition == p && !strcmp((*out)[i].topic, topic)) goto bad;
+    }
+    sm_json_free(root);
+    return 0;
+bad:
+    sm_json_free(root);
+    return -1;
+}
+
+void
+sm_zk_encode_tp_list(sm_wbuf_t *w, const sm_zk_tp_t *v, int n, int with_replicas)
+{
+    put(w, "{\"version\":1,\"partitions\":[");
+    for (int i = 0; i < n; i++) {
+        if (i) put(w, ",");
+        put(w, "{\"topic\":");
+        sm_json_write_string(w, v[i].topic);
+        put(w, ",\"partition\":");
+        put_i64(w, v[i].partition);
+        if (with_replicas) {
+            put(w, ",\"replicas\":");
+            put_i32_array(w, v[i].replicas, v[i].nreplicas);
+        }
+        put(w, "}");
+    }
+    put(w, "]}");
+}
+
+void
+sm_zk_tp_list_free(sm_zk_tp_t *v, int n)
+{
+    for (int i = 0; v && i < n; i++) {
+        free(v[i].topic);
+        free(v[i].replicas);
+    }
+    free(v);
 }

@@ -33,6 +33,10 @@ typedef struct {
     int32_t *nreplicas;              /* [npartitions] */
     int32_t **replicas;              /* [npartitions][nreplicas[p]] */
     char *topic_id;                  /* v3 only, else NULL */
+    /* v2+ in-flight reassignment (KIP-455): per partition, NULL arrays when
+     * the znode has none; nadding[p] == 0 for partitions not reassigning. */
+    int32_t *nadding, **adding;
+    int32_t *nremoving, **removing;
 } sm_topic_assignment_t;
 
 /* /brokers/topics/<t>/partitions/<p>/state */
@@ -72,5 +76,26 @@ void sm_zk_encode_cluster_id(sm_wbuf_t *w, const char *id);
 /* {"version":2,"entity_path":"topics/t"} (also reads version 1) */
 int  sm_zk_decode_config_change(const char *json, size_t len, char **entity_type, char **entity_name);
 void sm_zk_encode_config_change(sm_wbuf_t *w, const char *entity_type, const char *entity_name);
+
+/* A partition named in an admin / notification znode; replicas only for
+ * reassignments (NULL / 0 otherwise). */
+typedef struct {
+    char *topic;
+    int32_t partition;
+    int32_t nreplicas;
+    int32_t *replicas;
+} sm_zk_tp_t;
+
+/* {"version":1,"partitions":[{"topic":"t","partition":0[,"replicas":[1,2]
+ * [,"log_dirs":[...]]]},...]}: /admin/reassign_partitions (with_replicas=1:
+ * replicas required, log_dirs ignored), /admin/preferred_replica_election
+ * and /isr_change_notification/isr_change_N (with_replicas=0). A missing
+ * "version" is accepted (the tools' input files may omit it). Duplicate
+ * partitions are an error, as in Kafka. 0, or -1 on anything malformed;
+ * the caller frees *out with sm_zk_tp_list_free even on error (n set). */
+int  sm_zk_decode_tp_list(const char *json, size_t len, int with_replicas, sm_zk_tp_t **out, int *n);
+/* Encode the same shape; replicas written when with_replicas. */
+void sm_zk_encode_tp_list(sm_wbuf_t *w, const sm_zk_tp_t *v, int n, int with_replicas);
+void sm_zk_tp_list_free(sm_zk_tp_t *v, int n);
 
 #endif

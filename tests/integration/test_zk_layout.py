@@ -137,3 +137,15 @@ def test_ephemerals_removed_on_clean_shutdown(cluster, zkc):
     epoch2 = int(zkc.get(root + "/controller_epoch")[0])
     assert epoch2 == epoch1 + 1
     assert get_json(zkc, root + "/cluster/id")[0]["id"] == cid1
+
+
+def test_broker_creates_missing_chroot(cluster, zkc):
+    """Kafka creates the zookeeper.connect chroot if it does not exist yet
+    (KafkaServer.createChrootIfNecessary); operators rely on that."""
+    chroot = cluster.chroot + "-fresh/samsa"
+    assert not zkc.exists(chroot)
+    cluster.zk_connect = cluster.zk.connect + chroot
+    b = cluster.add(0)
+    assert zkc.exists(chroot + "/brokers/ids/0")
+    K.create_topic(b.bootstrap, "in-fresh-chroot", 1)
+    assert zkc.exists(chroot + "/brokers/topics/in-fresh-chroot")
