@@ -143,7 +143,7 @@ START_TEST(test_api_table)
     ck_assert_int_eq(sm_proto_codec_range(SM_API_FETCH, &lo, &hi), 0);
     ck_assert_int_eq(lo, 0);
     ck_assert_int_eq(hi, 11);
-    ck_assert_int_eq(sm_proto_codec_range(SM_API_JOINGROUP, &lo, &hi), -1);
+    ck_assert_int_eq(sm_proto_codec_range(SM_API_SASLHANDSHAKE, &lo, &hi), -1);
     ck_assert(sm_proto_codec_supports(SM_API_PRODUCE, 7));
     ck_assert(!sm_proto_codec_supports(SM_API_PRODUCE, 8));
     ck_assert(!sm_proto_codec_supports(SM_API_PRODUCE, -1));
