@@ -135,6 +135,13 @@ sm_props_parse(sm_props_t *p, const char *text, size_t len, char *errstr, size_t
             s = nl ? nl + 1 : end;
             if (!cont || s >= end) break;
         }
+        /* Keys and values are C strings: a NUL (raw, or \u0000 decoded
+         * below) would silently cut them, e.g. "a\u0000x=1" setting "a". */
+        if (memchr(logical, '\0', llen)) {
+            snprintf(errstr, errlen, "line %d: NUL character", first_line);
+            free(logical);
+            return -1;
+        }
         /* Parse the logical line. */
         char *q = logical;
         while (*q == ' ' || *q == '\t' || *q == '\f') q++;
@@ -157,6 +164,11 @@ sm_props_parse(sm_props_t *p, const char *text, size_t len, char *errstr, size_t
         size_t kl = 0, kc = klen + 1, vl = 0, vc = strlen(q) + 1;
         unescape_into(&key, &kl, &kc, k, klen);
         unescape_into(&val, &vl, &vc, q, strlen(q));
+        if (strlen(key) != kl || strlen(val) != vl) {
+            snprintf(errstr, errlen, "line %d: NUL character", first_line);
+            free(key); free(val); free(logical);
+            return -1;
+        }
         /* Trailing whitespace in values is kept by Java; we trim it since
          * operators never mean it and it breaks numbers. */
         while (vl > 0 && (val[vl - 1] == ' ' || val[vl - 1] == '\t')) val[--vl] = '\0';

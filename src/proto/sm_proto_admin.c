@@ -297,7 +297,7 @@ sm_proto_decode_DescribeConfigsResponse(sm_reader_t *r, int16_t ver, sm_arena_t 
     if (!sm_proto_codec_supports(SM_API_DESCRIBECONFIGS, ver)) return -1;
     out->throttle_time_ms = sm_read_i32(r);
     /* error + message + type + name + configs */
-    out->results = sm_proto_read_array(r, a, 0, 0, 13, sizeof(sm_describeconfigs_result_t),
+    out->results = sm_proto_read_array(r, a, 0, 0, 11, sizeof(sm_describeconfigs_result_t),
                                        &out->n_results);
     for (int32_t i = 0; i < out->n_results && !r->err; i++) {
         sm_describeconfigs_result_t *res = &out->results[i];

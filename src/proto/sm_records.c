@@ -186,7 +186,7 @@ sm_batch_validate(const uint8_t *p, size_t len, size_t max_uncompressed, sm_batc
     int rc;
     int32_t expect = 0;
     while ((rc = sm_record_iter_next(&it, &rec)) == 1) {
-        if (rec.offset - it.hdr.base_offset != expect) { err = SM_ERR_INVALID_RECORD; break; }
+        if ((uint64_t)rec.offset - (uint64_t)it.hdr.base_offset != (uint64_t)(int64_t)expect) { err = SM_ERR_INVALID_RECORD; break; }
         expect++;
     }
     if (err == SM_ERR_NONE) {
@@ -223,6 +223,7 @@ sm_batch_set_log_append_time(uint8_t *batch, size_t len, int64_t ts)
     /* Cover the batch as declared, never past what the caller gave us. */
     size_t size = SM_BATCH_LOG_OVERHEAD + (size_t)(uint32_t)sm_be32(batch + 8);
     if (size > len) size = len;
+    if (size < SM_BATCH_HEADER_SIZE) return;   /* not a complete batch */
     sm_put_be32(batch + SM_BATCH_CRC_OFFSET,
                 sm_crc32c(0, batch + SM_BATCH_ATTR_OFFSET, size - SM_BATCH_ATTR_OFFSET));
 }

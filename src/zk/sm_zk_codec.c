@@ -165,7 +165,7 @@ sm_zk_decode_broker(const char *json, size_t len, int32_t id, sm_broker_info_t *
     const char *host = sm_json_get_str(root, "host");
     int32_t port = -1;
     const sm_json_t *pj = sm_json_get(root, "port");
-    if (pj && pj->type != SM_JSON_NULL && int32_of(pj, &port) < 0) goto bad;
+    if (pj && pj->type != SM_JSON_NULL && (int32_of(pj, &port) < 0 || port < -1 || port > 65535)) goto bad;
     if (host && port >= 0) {
         out->host = sm_strdup(host);
         out->port = port;
@@ -354,9 +354,6 @@ sm_zk_decode_assignment(const char *json, size_t len, sm_topic_assignment_t *out
     }
     const char *tid = sm_json_get_str(root, "topic_id");
     if (tid) out->topic_id = sm_strdup(tid);
-    if (replica_map(sm_json_get(root, "adding_replicas"), n, &out->nadding, &out->adding) < 0 ||
-        replica_map(sm_json_get(root, "removing_replicas"), n, &out->nremoving, &out->removing) < 0)
-        goto bad;
     sm_json_free(root);
     return 0;
 bad:
@@ -383,8 +380,43 @@ put_replica_map(sm_wbuf_t *w, int32_t np, const int32_t *nv, int32_t *const *v)
     put(w, "}");
 }
 
+int
+sm_zk_decode_reassigning(const char *json, size_t len, int32_t npartitions, sm_zk_reassigning_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->npartitions = npartitions;
+    sm_json_t *root = sm_json_parse(json, len, NULL, 0);
+    int rc = -1;
+    if (root && root->type == SM_JSON_OBJECT &&
+        replica_map(sm_json_get(root, "adding_replicas"), npartitions, &out->nadding, &out->adding) == 0 &&
+        replica_map(sm_json_get(root, "removing_replicas"), npartitions, &out->nremoving, &out->removing) == 0)
+        rc = 0;
+    sm_json_free(root);
+    if (rc < 0) sm_zk_reassigning_free(out);
+    return rc;
+}
+
+void
+sm_zk_reassigning_free(sm_zk_reassigning_t *r)
+{
+    if (!r) return;
+    for (int32_t p = 0; r->adding && p < r->npartitions; p++) free(r->adding[p]);
+    for (int32_t p = 0; r->removing && p < r->npartitions; p++) free(r->removing[p]);
+    free(r->adding);
+    free(r->nadding);
+    free(r->removing);
+    free(r->nremoving);
+    memset(r, 0, sizeof(*r));
+}
+
 void
 sm_zk_encode_assignment(sm_wbuf_t *w, const sm_topic_assignment_t *a)
+{
+    sm_zk_encode_assignment_ex(w, a, NULL);
+}
+
+void
+sm_zk_encode_assignment_ex(sm_wbuf_t *w, const sm_topic_assignment_t *a, const sm_zk_reassigning_t *r)
 {
     put(w, "{\"version\":2,\"partitions\":{");
     for (int32_t p = 0; p < a->npartitions; p++) {
@@ -396,9 +428,9 @@ sm_zk_encode_assignment(sm_wbuf_t *w, const sm_topic_assignment_t *a)
         put_i32_array(w, a->replicas[p], a->nreplicas[p]);
     }
     put(w, "},\"adding_replicas\":");
-    put_replica_map(w, a->npartitions, a->nadding, a->adding);
+    put_replica_map(w, r ? r->npartitions : 0, r ? r->nadding : NULL, r ? r->adding : NULL);
     put(w, ",\"removing_replicas\":");
-    put_replica_map(w, a->npartitions, a->nremoving, a->removing);
+    put_replica_map(w, r ? r->npartitions : 0, r ? r->nremoving : NULL, r ? r->removing : NULL);
     put(w, "}");
 }
 
@@ -411,12 +443,7 @@ sm_topic_assignment_free(sm_topic_assignment_t *a)
     free(a->replicas);
     free(a->nreplicas);
     free(a->topic_id);
-    for (int32_t p = 0; a->adding && p < a->npartitions; p++) free(a->adding[p]);
-    for (int32_t p = 0; a->removing && p < a->npartitions; p++) free(a->removing[p]);
-    free(a->adding);
-    free(a->nadding);
-    free(a->removing);
-    free(a->nremoving);
+
     memset(a, 0, sizeof(*a));
 }
 

@@ -840,6 +840,17 @@ START_TEST(t_props_errors_and_api)
     ck_assert_int_eq(parse_props(&p, "ok=1\n  : x\n", err, sizeof(err)), -1);
     ck_assert_str_eq(err, "line 2: missing key");
     sm_props_free(&p);
+    /* NUL, raw or escaped, would cut a C-string key or value: refused. */
+    ck_assert_int_eq(parse_props(&p, "ok=1\nlog.dirs\\u0000x=/tmp\n", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "line 2: NUL character");
+    ck_assert_ptr_null(sm_props_get(&p, "log.dirs"));
+    sm_props_free(&p);
+    ck_assert_int_eq(parse_props(&p, "k=a\\u0000b", err, sizeof(err)), -1);
+    sm_props_free(&p);
+    sm_props_init(&p);
+    ck_assert_int_eq(sm_props_parse(&p, "k\0=v\n", 5, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "line 1: NUL character");
+    sm_props_free(&p);
     /* Truncated \u escapes and a trailing lone backslash never crash. */
     const char *odd[] = { "k=\\u", "k=\\u12", "k=\\u12G4", "\\", "k\\", "k=\\", "\\u0041=x" };
     for (size_t i = 0; i < SM_ARRAY_SIZE(odd); i++) {
