@@ -15,8 +15,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
 run=$top/run
-port=${QUICKSTART_PORT:-9092}
-zk_port=${QUICKSTART_ZK_PORT:-2181}
+# `stop`/`status` reuse the ports chosen by the last `start`.
+if [ -r "$run/quickstart.env" ]; then
+    . "$run/quickstart.env"
+fi
+port=${QUICKSTART_PORT:-${qs_port:-9092}}
+zk_port=${QUICKSTART_ZK_PORT:-${qs_zk_port:-2181}}
 bootstrap=127.0.0.1:$port
 pidfile=$run/samsa-server.pid
 
@@ -62,6 +66,7 @@ broker_pid() {
 
 start_all() {
     mkdir -p "$run"
+    printf 'qs_port=%s\nqs_zk_port=%s\n' "$port" "$zk_port" >"$run/quickstart.env"
     say "Starting ZooKeeper on 127.0.0.1:$zk_port"
     "$top/contrib/samsa-zk-local" start "$run/zookeeper" "$zk_port"
 

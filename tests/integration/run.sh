@@ -21,6 +21,13 @@ if ! "$PY" -c 'import pytest' 2>/dev/null; then
     exit 77
 fi
 
+# Under make check the broker is always built first; a missing binary means a
+# broken build, which must not turn into a suite of skipped tests.
+if [ ! -x "$builddir/samsa-server" ]; then
+    echo "ERROR: $builddir/samsa-server not built"
+    exit 99
+fi
+
 # Never write bytecode or caches into the (shared) source tree.
 export PYTHONDONTWRITEBYTECODE=1
 cd "$builddir" || exit 99

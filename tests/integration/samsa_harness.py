@@ -65,8 +65,17 @@ def port_open(port, host="127.0.0.1", timeout=0.5):
         return False
 
 
+class GiveUp(Exception):
+    """Raised by a wait_until predicate to stop waiting at once (e.g. the
+    process being waited for has exited)."""
+
+
 def wait_until(pred, timeout, interval=0.1, what="condition"):
-    """Poll pred() until it returns a truthy value; raise TimeoutError."""
+    """Poll pred() until it returns a truthy value; raise TimeoutError.
+
+    Exceptions from pred() are retried (reported with the timeout), except
+    GiveUp, which propagates immediately.
+    """
     deadline = time.monotonic() + timeout
     last_exc = None
     while True:
@@ -74,6 +83,8 @@ def wait_until(pred, timeout, interval=0.1, what="condition"):
             v = pred()
             if v:
                 return v
+        except GiveUp:
+            raise
         except Exception as e:  # keep polling; report the last error
             last_exc = e
         if time.monotonic() >= deadline:
@@ -265,7 +276,7 @@ class Broker:
 
         def ready():
             if self.proc.poll() is not None:
-                raise RuntimeError("samsa-server exited with status %s during start-up:\n%s"
+                raise GiveUp("samsa-server exited with status %s during start-up:\n%s"
                                    % (self.proc.returncode, self.log_tail()))
             with open(self.logfile, "rb") as f:
                 f.seek(mark)
