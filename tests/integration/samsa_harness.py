@@ -236,6 +236,7 @@ class Broker:
             "group.initial.rebalance.delay.ms": "0",
             "log.segment.bytes": str(8 * 1024 * 1024),
             "num.network.threads": "2",
+            "controlled.shutdown.retry.backoff.ms": "500",
         }
         if overrides:
             self.props.update({k: str(v) for k, v in overrides.items()})
