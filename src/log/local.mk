@@ -13,3 +13,6 @@ TESTS += tests/unit/check_log
 tests_unit_check_log_SOURCES = tests/unit/check_log.c
 tests_unit_check_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_log_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# Producer-state snapshots (<offset>.snapshot) and rebuild (idempotence helper).
+libsamsa_a_SOURCES += src/log/sm_pstate_snap.c src/log/sm_pstate_snap.h

@@ -23,6 +23,7 @@
 #include "core/sm_util.h"
 #include "log/sm_ckpt.h"
 #include "log/sm_plog.h"
+#include "log/sm_pstate_snap.h"
 #include "log/sm_seg.h"
 #include "proto/sm_records.h"
 
@@ -31,6 +32,8 @@
 /* Upper bound for one batch during recovery and timestamp search, so a
  * garbage length can never make us allocate more than this. */
 #define MAX_BATCH_FLOOR (64LL << 20)
+/* transactional.id.expiration.ms: idle producers are forgotten after 7 d. */
+#define SM_PRODUCER_EXPIRATION_MS 604800000LL
 
 struct sm_plog_s {
     pthread_rwlock_t lock;
@@ -50,6 +53,7 @@ struct sm_plog_s {
     sm_epoch_entry_t *epochs;
     int nepochs, ecap;
     int epochs_dirty;
+    sm_pstate_t *ps;                 /* idempotent producers, kept in step with leo */
 };
 
 static sm_seg_t *active(sm_plog_t *l) { return l->segs[l->nsegs - 1]; }
@@ -161,6 +165,19 @@ epoch_on_batch(void *arg, const sm_batch_hdr_t *h)
     epoch_assign(arg, h->partition_leader_epoch, h->base_offset);
 }
 
+/* ---- producer state (sm_pstate_snap.h) ---- */
+
+/* Persist the producer state as of `offset` (== leo) and keep the newest
+ * few snapshots; a failure only costs a longer replay on the next load. */
+static void
+pstate_snapshot(sm_plog_t *l, int64_t offset)
+{
+    if (sm_pstate_snap_write(l->dir, offset, l->ps) < 0)
+        sm_log_warn(LOGGER, "%s Error writing producer snapshot at offset %lld: %s", l->name, (long long)offset,
+                    strerror(errno));
+    sm_pstate_snap_prune(l->dir, 3);
+}
+
 /* ---- open / close ---- */
 
 static int
@@ -263,6 +280,7 @@ plog_free(sm_plog_t *l)
     pthread_rwlock_destroy(&l->lock);
     free(l->segs);
     free(l->epochs);
+    sm_pstate_free(l->ps);
     free(l->topic);
     free(l->parent);
     free(l->dir);
@@ -313,6 +331,7 @@ sm_plog_open(const char *parent_dir, const char *topic, int32_t partition, const
     l->name = sm_asprintf("[Log partition=%s-%d, dir=%s]", topic, partition, parent_dir);
     l->cfg = *cfg;
     l->last_flush_ms = sm_now_ms();
+    l->ps = sm_pstate_new();
     int64_t *bases = NULL;
     int nb = 0;
     char e2[256];
@@ -381,6 +400,7 @@ sm_plog_open(const char *parent_dir, const char *topic, int32_t partition, const
     epoch_truncate_end(l, l->leo);
     epoch_truncate_start(l, l->log_start);
     epoch_save(l);
+    if (sm_pstate_rebuild(l->ps, l->dir, l->name, l->segs, l->nsegs, l->leo) < 0) goto ioerr;
     sm_log_info(LOGGER, "%s Completed load of log with %d segments, log start offset %lld and log end offset %lld in %lld ms",
                 l->name, l->nsegs, (long long)l->log_start, (long long)l->leo, (long long)(sm_mono_ms() - t0));
     return l;
@@ -404,6 +424,7 @@ sm_plog_close(sm_plog_t *l)
     if (l->nsegs > 0) sm_seg_seal_time_index(active(l));
     do_flush(l);
     epoch_save(l);
+    if (l->nsegs > 0) pstate_snapshot(l, l->leo);
     for (int i = 0; i < l->nsegs; i++) sm_seg_close(l->segs[i], 1);
     l->nsegs = 0;
     pthread_rwlock_unlock(&l->lock);
@@ -450,6 +471,7 @@ roll(sm_plog_t *l, int64_t new_base)
         l->flush_pending = 1;
     }
     push_seg(l, s);
+    pstate_snapshot(l, new_base);
     sm_log_info(LOGGER, "%s Rolled new log segment at offset %lld in %lld ms.", l->name, (long long)new_base,
                 (long long)(sm_mono_ms() - t0));
     return SM_ERR_NONE;
@@ -492,6 +514,26 @@ sm_plog_append(sm_plog_t *l, uint8_t *buf, size_t len, int32_t leader_epoch, int
     }
     if (first < 0) { err = SM_ERR_CORRUPT_MESSAGE; goto out; }
     int64_t last = next - 1;
+    if (info) info->duplicate = 0;
+    if (assign_offsets) {
+        /* Idempotent producers: checked against the state under the same
+         * lock as the write, so check + append + update are atomic. */
+        sm_pbatch_t dup;
+        err = sm_pstate_check_append(l->ps, buf, len, &dup);
+        if (err == SM_ERR_DUPLICATE_SEQUENCE_NUMBER) {
+            err = SM_ERR_NONE;
+            if (info) {
+                info->first_offset = sm_pbatch_first_offset(&dup);
+                info->last_offset = dup.last_offset;
+                info->max_timestamp = dup.timestamp;
+                info->log_append_time = lat ? dup.timestamp : -1;
+                info->log_start_offset = l->log_start;
+                info->duplicate = 1;
+            }
+            goto out;
+        }
+        if (err != SM_ERR_NONE) goto out;
+    }
 
     if (should_roll(l, len, first, last, in_max_ts, now) && (err = roll(l, first)) != SM_ERR_NONE) goto out;
 
@@ -545,6 +587,7 @@ sm_plog_append(sm_plog_t *l, uint8_t *buf, size_t len, int32_t leader_epoch, int
     s->size += (int64_t)len;
     s->next_offset = last + 1;
     l->leo = last + 1;
+    sm_pstate_apply_append(l->ps, buf, len, lat ? now : -1);
 
     if (assign_offsets) {
         epoch_assign(l, leader_epoch, first);
@@ -821,6 +864,7 @@ delete_old(sm_plog_t *l, int rule, int64_t now)
                     l->name, s->prefix, (long long)s->base, (long long)s->size, (long long)sm_seg_largest_ts(s), why[rule]);
     }
     remove_segs(l, 0, n);
+    sm_pstate_snap_delete_outside(l->dir, l->segs[0]->base, INT64_MAX);
     if (l->segs[0]->base > l->log_start) {
         l->log_start = l->segs[0]->base;
         sm_log_info(LOGGER, "%s Incremented log start offset to %lld due to segment deletion", l->name,
@@ -838,6 +882,7 @@ sm_plog_apply_retention(sm_plog_t *l, int64_t now_ms)
     int n = 0;
     pthread_rwlock_wrlock(&l->lock);
     n += delete_old(l, DEL_START, now_ms);
+    sm_pstate_expire(l->ps, now_ms, SM_PRODUCER_EXPIRATION_MS);
     if (l->cfg.cleanup_delete) {
         n += delete_old(l, DEL_TIME, now_ms);
         n += delete_old(l, DEL_SIZE, now_ms);
@@ -927,6 +972,9 @@ sm_plog_truncate_to(sm_plog_t *l, int64_t offset)
     if (l->hw > l->leo) __atomic_store_n(&l->hw, l->leo, __ATOMIC_RELEASE);
     epoch_truncate_end(l, l->leo);
     epoch_save(l);
+    /* Kafka's truncateAndReload: later snapshots go, the state is rebuilt. */
+    sm_pstate_snap_delete_outside(l->dir, 0, l->leo);
+    if (sm_pstate_rebuild(l->ps, l->dir, l->name, l->segs, l->nsegs, l->leo) < 0) err = SM_ERR_KAFKA_STORAGE_ERROR;
 out:
     pthread_rwlock_unlock(&l->lock);
     return err;

@@ -49,6 +49,7 @@ typedef struct {
     int64_t max_timestamp;
     int64_t log_append_time;         /* -1 unless LogAppendTime */
     int64_t log_start_offset;
+    int duplicate;                   /* idempotent retry: nothing written, offsets of the original */
 } sm_append_info_t;
 
 /* A byte range of one segment file, whole batches only (except min_one). */
@@ -78,7 +79,15 @@ void sm_plog_delete(sm_plog_t *l);
  * write(), adds index entries every index.interval.bytes, records a new
  * leader epoch in leader-epoch-checkpoint, and flushes per flush.messages.
  * Returns SM_ERR_NONE, SM_ERR_KAFKA_STORAGE_ERROR (I/O; nothing is left
- * half-written in the log), or SM_ERR_CORRUPT_MESSAGE (framing). */
+ * half-written in the log), or SM_ERR_CORRUPT_MESSAGE (framing).
+ * Idempotent producers (batches with producerId >= 0): a leader append
+ * (assign_offsets) is first checked against the log's producer state
+ * (repl/sm_producer_state.h) and may fail with OUT_OF_ORDER_SEQUENCE_NUMBER,
+ * INVALID_PRODUCER_EPOCH or INVALID_RECORD; a retry of one of a producer's
+ * last 5 batches writes nothing and returns NONE with info->duplicate = 1
+ * and the original offsets. Every append (leader or follower) updates the
+ * state; it is snapshotted to <offset>.snapshot on roll and close and
+ * rebuilt on open and truncation. */
 sm_err_t sm_plog_append(sm_plog_t *l, uint8_t *buf, size_t len, int32_t leader_epoch,
                         int assign_offsets, sm_append_info_t *info);
 

@@ -55,3 +55,12 @@ TESTS += tests/unit/check_proto_group
 tests_unit_check_proto_group_SOURCES = tests/unit/check_proto_group.c
 tests_unit_check_proto_group_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_proto_group_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# Legacy message sets (magic 0/1) and their conversions (legacy-formats helper).
+libsamsa_a_SOURCES += src/proto/sm_legacy.c src/proto/sm_legacy.h
+
+check_PROGRAMS += tests/unit/check_legacy
+TESTS += tests/unit/check_legacy
+tests_unit_check_legacy_SOURCES = tests/unit/check_legacy.c
+tests_unit_check_legacy_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_legacy_LDADD = $(SM_LIBS) $(CHECK_LIBS)

@@ -36,6 +36,8 @@ struct sm_replica_mgr_s {
     void *isr_arg;
     sm_fetcher_mgr_t *fetchers;
     int64_t last_expire_ms;          /* atomic: last ISR-expiration run */
+    sm_leader_change_fn leader_fn;   /* group coordinator hook */
+    void *leader_arg;
 };
 
 static uint32_t
@@ -67,6 +69,11 @@ void sm_replica_mgr_set_lag_time(sm_replica_mgr_t *rm, int64_t ms) { rm->lag_ms 
 void sm_replica_mgr_set_clock(sm_replica_mgr_t *rm, int64_t (*clock)(void)) { rm->clock = clock ? clock : sm_mono_ms; }
 void sm_replica_mgr_set_fetchers(sm_replica_mgr_t *rm, sm_fetcher_mgr_t *fm) { rm->fetchers = fm; }
 int32_t sm_replica_mgr_broker_id(const sm_replica_mgr_t *rm) { return rm->broker_id; }
+void sm_replica_set_leader_listener(sm_replica_mgr_t *rm, sm_leader_change_fn fn, void *arg)
+{
+    rm->leader_arg = arg;
+    rm->leader_fn = fn;
+}
 
 void
 sm_replica_mgr_set_isr_writer(sm_replica_mgr_t *rm, sm_isr_write_fn fn, void *arg)
@@ -387,6 +394,8 @@ sm_replica_leader_and_isr(sm_replica_mgr_t *rm, int32_t controller_epoch, const 
                     s->leader_epoch, (long long)leo, (long long)hw);
         /* Waiting acks=all requests learn about the change (and finish). */
         if (moved || was_leader) wake(rm);
+        if (become_leader != was_leader && rm->leader_fn)
+            rm->leader_fn(rm->leader_arg, s->topic, s->partition, become_leader, s->leader_epoch);
         sm_partition_unref(p);
     }
 }
@@ -415,6 +424,7 @@ sm_replica_stop(sm_replica_mgr_t *rm, const char *topic, int32_t partition, int 
     p->deleted = 1;
     pthread_mutex_unlock(&p->lock);
     if (was_leader) wake(rm);
+    if (was_leader && rm->leader_fn) rm->leader_fn(rm->leader_arg, topic, partition, 0, -1);
     /* The log object stays valid for readers holding a partition reference
      * only until here; in-flight fetch regions keep their own file refs. */
     if (delete_log) sm_logmgr_delete(rm->logs, topic, partition);

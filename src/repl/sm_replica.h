@@ -109,6 +109,13 @@ void sm_replica_mgr_set_clock(sm_replica_mgr_t *rm, int64_t (*clock)(void));
 void sm_replica_mgr_set_isr_writer(sm_replica_mgr_t *rm, sm_isr_write_fn fn, void *arg);
 void sm_replica_mgr_set_fetchers(sm_replica_mgr_t *rm, struct sm_fetcher_mgr_s *fm);
 int32_t sm_replica_mgr_broker_id(const sm_replica_mgr_t *rm);
+/* Leadership listener (the group coordinator watches __consumer_offsets):
+ * called after this broker became (is_leader 1) or stopped being (0) the
+ * leader of a partition, on the thread applying LeaderAndIsr/StopReplica,
+ * with no lock held. One listener; fn NULL removes it. */
+typedef void (*sm_leader_change_fn)(void *arg, const char *topic, int32_t partition, int is_leader,
+                                    int32_t leader_epoch);
+void sm_replica_set_leader_listener(sm_replica_mgr_t *rm, sm_leader_change_fn fn, void *arg);
 
 /* Apply LeaderAndIsr: create/open logs as needed, become leader or follower.
  * errors[i] receives the per-partition error (NONE, STALE_CONTROLLER_EPOCH,

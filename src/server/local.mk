@@ -6,6 +6,9 @@ libsamsa_a_SOURCES += \
 	src/server/sm_server.c src/server/sm_server.h \
 	src/server/sm_handlers.c src/server/sm_fetch.c src/server/sm_admin_api.c
 
+# Replication: OffsetForLeaderEpoch, delayed acks=all produce, ISR writes (replication helper).
+libsamsa_a_SOURCES += src/server/sm_repl_api.c
+
 bin_PROGRAMS += samsa-server
 samsa_server_SOURCES = src/server/sm_main.c
 samsa_server_LDADD = $(SM_LIBS)
@@ -15,3 +18,19 @@ TESTS += tests/unit/check_server
 tests_unit_check_server_SOURCES = tests/unit/check_server.c
 tests_unit_check_server_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_server_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# Message-format conversion glue for old clients (legacy-formats helper).
+libsamsa_a_SOURCES += src/server/sm_convert.c src/server/sm_convert.h
+
+# Inter-broker APIs (LeaderAndIsr, UpdateMetadata, StopReplica,
+# ControlledShutdown) and the controlled-shutdown client.
+libsamsa_a_SOURCES += src/server/sm_ib_api.c src/server/sm_ib_api.h
+
+# Consumer-group API handlers and the coordinator life cycle (groups helper).
+libsamsa_a_SOURCES += src/server/sm_group_api.c
+
+# AlterConfigs (config-tools helper).
+libsamsa_a_SOURCES += src/server/sm_config_api.c
+
+# Idempotent producers (InitProducerId) and DeleteRecords (idempotence helper).
+libsamsa_a_SOURCES += src/server/sm_idem_api.c

@@ -63,11 +63,30 @@ typedef struct {
     int32_t min_insync_replicas;
     int unclean_leader_election_enable;
     int64_t replica_lag_time_max_ms;
+    int32_t replica_fetch_max_bytes;
+    int32_t replica_fetch_response_max_bytes;
+    int32_t replica_fetch_wait_max_ms;
+    int32_t replica_fetch_min_bytes;
+    int32_t replica_fetch_backoff_ms;
+    int32_t replica_socket_timeout_ms;
+    int64_t replica_high_watermark_checkpoint_interval_ms;
     int32_t offsets_topic_replication_factor;
     int32_t offsets_topic_num_partitions;
     int32_t group_initial_rebalance_delay_ms;
+    int32_t group_min_session_timeout_ms;
+    int32_t group_max_session_timeout_ms;
+    int32_t group_max_size;
+    int32_t offsets_retention_minutes;
+    int64_t offsets_retention_check_interval_ms;
+    int32_t offsets_topic_segment_bytes;
+    int32_t offsets_commit_timeout_ms;
+    int32_t offset_metadata_max_bytes;
     int controlled_shutdown_enable;
+    int32_t controlled_shutdown_max_retries;
+    int64_t controlled_shutdown_retry_backoff_ms;
     int auto_leader_rebalance_enable;
+    int64_t leader_imbalance_check_interval_seconds;
+    int32_t leader_imbalance_per_broker_percentage;
     char *log_level;                 /* samsa extension: log4j root level */
     char *log_file;                  /* samsa extension: log file (default stderr) */
     char *pid_file;                  /* samsa extension: with --daemon */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include "core/sm_log.h"
 #include "core/sm_util.h"
+#include "server/sm_convert.h"
 #include "server/sm_server.h"
 
 typedef struct parked_s {
@@ -105,6 +106,9 @@ fetch_respond(sm_conn_t *c, const sm_req_hdr_t *h, const sm_fetch_req_t *req, sm
 
     /* KIP-74: max_bytes is a soft limit; the first non-empty batch always fits. */
     int64_t budget = req->max_bytes > 0 ? req->max_bytes : INT32_MAX;
+    /* Consumers below v4 get down-converted copies (sm_convert.c), which
+     * apply their own limits to the converted size, so read at least one batch. */
+    int legacy = h->api_version <= 3 && req->replica_id < 0;
     int got_any = 0, idx = 0;
     for (int32_t t = 0; t < req->n_topics; t++) {
         sm_fetch_req_topic_t *rt = &req->topics[t];
@@ -146,7 +150,9 @@ fetch_respond(sm_conn_t *c, const sm_req_hdr_t *h, const sm_fetch_req_t *req, sm
                 if (max > budget) max = (int32_t)budget;
                 sm_fetch_info_t info;
                 err = sm_replica_read(sm_srv.replicas, p, req->replica_id, rp->fetch_offset, max < 0 ? 0 : max,
-                                      !got_any, reg, &info);
+                                      !got_any || legacy, reg, &info);
+                if (err == SM_ERR_NONE && h->api_version < 10 && req->replica_id < 0)
+                    err = sm_convert_fetch(h->api_version, p->topic, rp->fetch_offset, max < 0 ? 0 : max, !got_any, reg, op, a);
                 op->high_watermark = info.high_watermark;
                 op->last_stable_offset = info.last_stable_offset;
                 op->log_start_offset = info.log_start_offset;
@@ -244,6 +250,7 @@ sm_handle_Fetch(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t 
         sm_conn_close(c, "malformed Fetch request");
         return;
     }
+    if (req.replica_id >= 0) sm_repl_update_followers(&req);   /* follower LEOs -> ISR/HW */
     int errors = 0;
     if (req.max_wait_ms <= 0 || req.min_bytes <= 0 || req.n_topics == 0 || sm_srv.shutting_down ||
         fetch_available(&req, &errors) >= req.min_bytes || errors) {

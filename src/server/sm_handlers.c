@@ -13,6 +13,7 @@
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "proto/sm_records.h"
+#include "server/sm_convert.h"
 #include "server/sm_server.h"
 #include "zk/sm_zk_admin.h"
 
@@ -55,15 +56,34 @@ static const struct {
     int16_t key, min, max;
     handler_fn fn;
 } apis[] = {
-    { SM_API_PRODUCE, 3, 7, handle_Produce },
-    { SM_API_FETCH, 4, 11, sm_handle_Fetch },
-    { SM_API_LISTOFFSETS, 1, 5, handle_ListOffsets },
+    { SM_API_PRODUCE, 0, 7, handle_Produce },
+    { SM_API_FETCH, 0, 11, sm_handle_Fetch },
+    { SM_API_LISTOFFSETS, 0, 5, handle_ListOffsets },
     { SM_API_METADATA, 0, 8, handle_Metadata },
     { SM_API_APIVERSIONS, 0, 3, handle_ApiVersions },
     { SM_API_CREATETOPICS, 0, 4, sm_handle_CreateTopics },
     { SM_API_DELETETOPICS, 0, 3, sm_handle_DeleteTopics },
     { SM_API_DESCRIBECONFIGS, 0, 2, sm_handle_DescribeConfigs },
+    { SM_API_ALTERCONFIGS, 0, 1, sm_handle_AlterConfigs },
     { SM_API_CREATEPARTITIONS, 0, 1, sm_handle_CreatePartitions },
+    { SM_API_LEADERANDISR, 0, 4, sm_handle_LeaderAndIsr },
+    { SM_API_STOPREPLICA, 0, 3, sm_handle_StopReplica },
+    { SM_API_UPDATEMETADATA, 0, 6, sm_handle_UpdateMetadata },
+    { SM_API_CONTROLLEDSHUTDOWN, 0, 3, sm_handle_ControlledShutdown },
+    { SM_API_OFFSETFORLEADEREPOCH, 0, 3, sm_handle_OffsetForLeaderEpoch },
+    { SM_API_FINDCOORDINATOR, 0, 2, sm_handle_FindCoordinator },
+    { SM_API_JOINGROUP, 0, 5, sm_handle_JoinGroup },
+    { SM_API_SYNCGROUP, 0, 3, sm_handle_SyncGroup },
+    { SM_API_HEARTBEAT, 0, 3, sm_handle_Heartbeat },
+    { SM_API_LEAVEGROUP, 0, 3, sm_handle_LeaveGroup },
+    { SM_API_OFFSETCOMMIT, 0, 7, sm_handle_OffsetCommit },
+    { SM_API_OFFSETFETCH, 0, 5, sm_handle_OffsetFetch },
+    { SM_API_LISTGROUPS, 0, 2, sm_handle_ListGroups },
+    { SM_API_INITPRODUCERID, 0, 1, sm_handle_InitProducerId },
+    { SM_API_DELETERECORDS, 0, 1, sm_handle_DeleteRecords },
+    { SM_API_DESCRIBEGROUPS, 0, 4, sm_handle_DescribeGroups },
+    { SM_API_DELETEGROUPS, 0, 1, sm_handle_DeleteGroups },
+    { SM_API_OFFSETDELETE, 0, 0, sm_handle_OffsetDelete },
 };
 
 
@@ -196,7 +216,7 @@ not_hosted_error(sm_bytes_t topic, int32_t partition)
 /* Validate and append one partition's records; fills the response entry. */
 static sm_err_t
 produce_partition(const sm_req_hdr_t *h, int acks, sm_bytes_t topic, const sm_produce_req_part_t *pp,
-                  sm_produce_resp_part_t *out)
+                  sm_produce_resp_part_t *out, int64_t *required, int32_t *epoch)
 {
     out->index = pp->index;
     out->base_offset = -1;
@@ -209,19 +229,23 @@ produce_partition(const sm_req_hdr_t *h, int acks, sm_bytes_t topic, const sm_pr
     sm_batch_hdr_t bh;
     sm_log_config_t cfg;
     sm_bytes_t rec = pp->records;
+    uint8_t *converted = NULL;       /* legacy or recompressed data (sm_convert.c) */
     if (sm_replica_check_leader(p, NULL) != SM_ERR_NONE) { err = SM_ERR_NOT_LEADER_OR_FOLLOWER; goto done; }
+    sm_topic_log_config(NULL, p->topic, &cfg, NULL);
+    /* Produce v0-2 may carry magic 0/1 message sets: make them one v2 batch. */
+    if (h->api_version <= 2 && (err = sm_convert_produce_legacy(&cfg, &rec, &converted)) != SM_ERR_NONE) goto done;
     /* Produce v3+: exactly one magic-2 batch that fills the records field. */
     if (rec.len < SM_BATCH_HEADER_SIZE || sm_batch_header_decode(rec.ptr, (size_t)rec.len, &bh) < 0 ||
         sm_batch_size(&bh) != (size_t)rec.len) {
         err = SM_ERR_CORRUPT_MESSAGE;
         goto done;
     }
-    sm_topic_log_config(NULL, p->topic, &cfg, NULL);
     if (rec.len > cfg.max_message_bytes) { err = SM_ERR_MESSAGE_TOO_LARGE; goto done; }
     if (sm_batch_codec(&bh) == SM_CODEC_ZSTD && h->api_version < 7) { err = SM_ERR_UNSUPPORTED_COMPRESSION_TYPE; goto done; }
     if (bh.attributes & (SM_ATTR_CONTROL | SM_ATTR_TRANSACTIONAL)) { err = SM_ERR_INVALID_RECORD; goto done; }
     err = sm_batch_validate(rec.ptr, (size_t)rec.len, (size_t)SM_MAX(64 << 20, 8 * (int64_t)cfg.max_message_bytes), &bh);
     if (err != SM_ERR_NONE) goto done;
+    if ((err = sm_convert_topic_policy(&cfg, &rec, &converted, sm_now_ms())) != SM_ERR_NONE) goto done;
 
     sm_produce_result_t res;
     err = sm_replica_append(sm_srv.replicas, p, sm_bytes_mut(rec), (size_t)rec.len, acks, &res);
@@ -229,11 +253,13 @@ produce_partition(const sm_req_hdr_t *h, int acks, sm_bytes_t topic, const sm_pr
         out->base_offset = res.base_offset;
         out->log_append_time_ms = res.log_append_time;
         out->log_start_offset = res.log_start_offset;
+        if (acks == -1) { *required = res.last_offset + 1; *epoch = res.leader_epoch; }   /* replication wait */
     }
 done:
     if (err != SM_ERR_NONE && err != SM_ERR_NOT_LEADER_OR_FOLLOWER)
         sm_log_debug("samsa.server", "[ReplicaManager broker=%d] Error processing append operation on partition %.*s-%d: %s",
                      sm_srv.cfg.broker_id, topic.len, topic.ptr, pp->index, sm_err_name(err));
+    free(converted);
     sm_partition_unref(p);
     return err;
 }
@@ -247,14 +273,19 @@ handle_Produce(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *
     int acks = req.acks, failed = 0;
     resp.n_topics = req.n_topics;
     resp.topics = sm_arena_calloc(a, (size_t)(req.n_topics ? req.n_topics : 1), sizeof(*resp.topics));
+    int32_t nparts = 0, k = 0;
+    for (int32_t t = 0; t < req.n_topics; t++) nparts += req.topics[t].n_partitions;
+    int64_t *required = sm_arena_alloc(a, sizeof(int64_t) * (size_t)(nparts ? nparts : 1));
+    int32_t *epochs = sm_arena_alloc(a, sizeof(int32_t) * (size_t)(nparts ? nparts : 1));
     for (int32_t t = 0; t < req.n_topics; t++) {
         sm_produce_req_topic_t *rt = &req.topics[t];
         sm_produce_resp_topic_t *ot = &resp.topics[t];
         ot->name = rt->name;
         ot->n_partitions = rt->n_partitions;
         ot->partitions = sm_arena_calloc(a, (size_t)(rt->n_partitions ? rt->n_partitions : 1), sizeof(*ot->partitions));
-        for (int32_t i = 0; i < rt->n_partitions; i++) {
+        for (int32_t i = 0; i < rt->n_partitions; i++, k++) {
             sm_err_t err;
+            required[k] = -1;
             if (acks != -1 && acks != 0 && acks != 1) {
                 err = SM_ERR_INVALID_REQUIRED_ACKS;
                 ot->partitions[i].index = rt->partitions[i].index;
@@ -262,7 +293,7 @@ handle_Produce(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *
                 ot->partitions[i].log_append_time_ms = -1;
                 ot->partitions[i].log_start_offset = -1;
             } else {
-                err = produce_partition(h, acks, rt->name, &rt->partitions[i], &ot->partitions[i]);
+                err = produce_partition(h, acks, rt->name, &rt->partitions[i], &ot->partitions[i], &required[k], &epochs[k]);
             }
             ot->partitions[i].error_code = (int16_t)err;
             if (err != SM_ERR_NONE) failed = 1;
@@ -275,6 +306,8 @@ handle_Produce(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *
         else sm_conn_no_response(c);
         return;
     }
+    /* acks=all: answer once the ISR has every appended batch. */
+    if (acks == -1 && sm_produce_delay(c, h, req.timeout_ms, &resp, required, epochs)) return;
     sm_resp_t *out = sm_response_start(h);
     sm_proto_encode_ProduceResponse(sm_resp_wbuf(out), h->api_version, &resp);
     sm_conn_respond(c, out);
@@ -337,6 +370,9 @@ handle_ListOffsets(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena
         for (int32_t i = 0; i < req.topics[t].n_partitions; i++)
             list_offset(req.replica_id, req.isolation_level, req.topics[t].name, &req.topics[t].partitions[i],
                         &resp.topics[t].partitions[i]);
+        if (h->api_version == 0)
+            for (int32_t i = 0; i < req.topics[t].n_partitions; i++)
+                sm_convert_listoffsets_v0(&req.topics[t].partitions[i], &resp.topics[t].partitions[i], a);
     }
     sm_resp_t *out = sm_response_start(h);
     sm_proto_encode_ListOffsetsResponse(sm_resp_wbuf(out), h->api_version, &resp);

@@ -11,12 +11,16 @@
  * logs and write checkpoints plus the clean-shutdown marker.
  */
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/sm_log.h"
 #include "core/sm_loop.h"
 #include "core/sm_util.h"
+#include "repl/sm_fetcher.h"
+#include "repl/sm_ib_client.h"
 #include "server/sm_server.h"
+#include "server/sm_ib_api.h"
 #include "zk/sm_ctrl.h"
 #include "zk/sm_zk.h"
 #include "zk/sm_zk_broker.h"
@@ -24,62 +28,229 @@
 sm_server_t sm_srv;
 
 static struct event *tick_ev;
+static sm_fetcher_mgr_t *fetchers;
 
-/* ---- controller channel: this broker is the only recipient so far ---- */
+/* ---- controller channel ----
+ *
+ * Controller decisions reach every broker as real requests. This broker
+ * applies its own through sm_ib_apply_* (the path received requests take:
+ * controller/broker epoch fencing, then the replica manager or metadata
+ * cache); other brokers get LeaderAndIsr v4 / UpdateMetadata v6 /
+ * StopReplica v3 queued on ctrl_client, whose per-broker send thread keeps
+ * them in order and retries until answered, so the controller's loop never
+ * blocks. Broker epochs are not known here, so requests carry -1 (not
+ * checked). */
+
+#define CH_LAI_VERSION 4
+#define CH_UM_VERSION 6
+#define CH_SR_VERSION 3
+
+static sm_ib_client_t *ctrl_client;
+
+static void
+ch_log_errors(const char *api, int32_t broker_id, int16_t top, const sm_ib_part_error_t *errs, int32_t n)
+{
+    if (top != SM_ERR_NONE) {
+        sm_log_warn("state.change.logger", "[Controller id=%d] %s request to broker %d failed: %s",
+                    sm_srv.cfg.broker_id, api, broker_id, sm_err_name(top));
+        return;
+    }
+    for (int32_t i = 0; i < n; i++)
+        if (errs[i].error_code != SM_ERR_NONE)
+            sm_log_warn("state.change.logger", "[Controller id=%d] Broker %d answered %s for partition %.*s-%d: %s",
+                        sm_srv.cfg.broker_id, broker_id, api, errs[i].topic.len, errs[i].topic.ptr,
+                        errs[i].partition, sm_err_name(errs[i].error_code));
+}
+
+/* Response of a remote broker (its send thread): log what failed. */
+static void
+ch_response(void *arg, int32_t broker_id, int16_t api, int16_t ver, sm_reader_t *body)
+{
+    if (!body) return;   /* dropped: the broker died or we are stopping */
+    sm_arena_t a;
+    sm_arena_init(&a, 2048);
+    int rc = 0;
+    if (api == SM_API_LEADERANDISR) {
+        sm_leaderandisr_resp_t r;
+        if ((rc = sm_proto_decode_LeaderAndIsrResponse(body, ver, &a, &r)) == 0)
+            ch_log_errors("LeaderAndIsr", broker_id, r.error_code, r.partition_errors, r.n_partition_errors);
+    } else if (api == SM_API_UPDATEMETADATA) {
+        sm_updatemetadata_resp_t r;
+        if ((rc = sm_proto_decode_UpdateMetadataResponse(body, ver, &a, &r)) == 0)
+            ch_log_errors("UpdateMetadata", broker_id, r.error_code, NULL, 0);
+    } else if (api == SM_API_STOPREPLICA) {
+        sm_stopreplica_resp_t r;
+        if ((rc = sm_proto_decode_StopReplicaResponse(body, ver, &a, &r)) == 0)
+            ch_log_errors("StopReplica", broker_id, r.error_code, r.partition_errors, r.n_partition_errors);
+    }
+    if (rc < 0)
+        sm_log_warn("state.change.logger", "[Controller id=%d] Malformed %s response from broker %d",
+                    sm_srv.cfg.broker_id, sm_api_name(api), broker_id);
+    sm_arena_free(&a);
+}
+
+static void
+ch_send(int32_t broker_id, int16_t api, int16_t ver, sm_wbuf_t *w)
+{
+    size_t len;
+    uint8_t *body = sm_wbuf_steal(w, &len);
+    sm_ib_send(ctrl_client, broker_id, api, ver, body, len, ch_response, NULL);
+}
+
+/* Index of the topic entry for parts[i]: consecutive partitions of one
+ * topic share an entry (the controller lists partitions topic by topic). */
+static int
+ch_group(const sm_ctrl_partition_t *parts, int i, int nt)
+{
+    return i > 0 && strcmp(parts[i - 1].topic, parts[i].topic) == 0 ? nt - 1 : nt;
+}
 
 static void
 ch_leader_and_isr(void *arg, int32_t broker_id, int32_t controller_id, int32_t controller_epoch,
                   const sm_ctrl_partition_t *parts, int nparts)
 {
-    if (broker_id != sm_srv.cfg.broker_id || nparts <= 0) return;
-    sm_replica_state_t *st = sm_calloc((size_t)nparts, sizeof(*st));
-    sm_err_t *errs = sm_calloc((size_t)nparts, sizeof(*errs));
+    if (nparts <= 0) return;
+    sm_lai_topic_t *topics = sm_calloc((size_t)nparts, sizeof(*topics));
+    sm_lai_part_t *lp = sm_calloc((size_t)nparts, sizeof(*lp));
+    sm_lai_leader_t *leaders = sm_calloc((size_t)nparts, sizeof(*leaders));
+    char (*hosts)[256] = sm_calloc((size_t)nparts, sizeof(*hosts));
+    int nt = 0, nl = 0;
     for (int i = 0; i < nparts; i++) {
-        st[i].topic = parts[i].topic;
-        st[i].partition = parts[i].partition;
-        st[i].controller_epoch = parts[i].controller_epoch;
-        st[i].leader = parts[i].leader;
-        st[i].leader_epoch = parts[i].leader_epoch;
-        st[i].nisr = parts[i].nisr;
-        st[i].isr = parts[i].isr;
-        st[i].nreplicas = parts[i].nreplicas;
-        st[i].replicas = parts[i].replicas;
-        st[i].zk_version = parts[i].zk_version;
-        st[i].is_new = parts[i].is_new;
+        const sm_ctrl_partition_t *p = &parts[i];
+        int t = ch_group(parts, i, nt);
+        if (t == nt) {
+            topics[nt].topic = SM_BYTES_STR(p->topic);
+            topics[nt].partitions = &lp[i];
+            nt++;
+        }
+        topics[t].n_partitions++;
+        lp[i].partition_index = p->partition;
+        lp[i].controller_epoch = p->controller_epoch;
+        lp[i].leader = p->leader;
+        lp[i].leader_epoch = p->leader_epoch;
+        lp[i].n_isr = p->nisr;
+        lp[i].isr = p->isr;
+        lp[i].zk_version = p->zk_version;
+        lp[i].n_replicas = p->nreplicas;
+        lp[i].replicas = p->replicas;
+        lp[i].is_new = (int8_t)p->is_new;
+        int seen = p->leader < 0;
+        for (int k = 0; k < nl && !seen; k++) seen = leaders[k].broker_id == p->leader;
+        int port;
+        if (!seen && sm_ib_resolve_broker(NULL, p->leader, hosts[nl], sizeof(hosts[nl]), &port) == 0) {
+            leaders[nl].broker_id = p->leader;
+            leaders[nl].host = SM_BYTES_STR(hosts[nl]);
+            leaders[nl].port = port;
+            nl++;
+        }
     }
-    sm_replica_leader_and_isr(sm_srv.replicas, controller_epoch, st, nparts, errs);
-    free(st);
-    free(errs);
+    sm_leaderandisr_req_t req = { controller_id, controller_epoch, -1, nt, topics, nl, leaders };
+    if (broker_id == sm_srv.cfg.broker_id) {
+        sm_ib_part_error_t *errs = sm_calloc((size_t)nparts, sizeof(*errs));
+        int16_t top = sm_ib_apply_LeaderAndIsr(&req, errs);
+        ch_log_errors("LeaderAndIsr", broker_id, top, errs, nparts);
+        free(errs);
+    } else if (ctrl_client) {
+        sm_wbuf_t w;
+        sm_wbuf_init(&w, 256);
+        sm_proto_encode_LeaderAndIsrRequest(&w, CH_LAI_VERSION, &req);
+        ch_send(broker_id, SM_API_LEADERANDISR, CH_LAI_VERSION, &w);
+    }
+    free(topics);
+    free(lp);
+    free(leaders);
+    free(hosts);
 }
 
 static void
 ch_update_metadata(void *arg, int32_t broker_id, int32_t controller_id, int32_t controller_epoch,
                    const sm_ctrl_broker_t *live, int nlive, const sm_ctrl_partition_t *parts, int nparts)
 {
-    if (broker_id != sm_srv.cfg.broker_id) return;
-    sm_md_broker_t *b = sm_calloc((size_t)(nlive ? nlive : 1), sizeof(*b));
+    int nb = nlive > 0 ? nlive : 1, np = nparts > 0 ? nparts : 1;
+    sm_um_broker_t *ub = sm_calloc((size_t)nb, sizeof(*ub));
+    sm_um_endpoint_t *ep = sm_calloc((size_t)nb, sizeof(*ep));
+    int32_t *live_ids = sm_calloc((size_t)nb, sizeof(*live_ids));
     for (int i = 0; i < nlive; i++) {
-        b[i].id = live[i].id;
-        b[i].host = live[i].host;
-        b[i].port = live[i].port;
-        b[i].rack = live[i].rack;
+        live_ids[i] = live[i].id;
+        ep[i].port = live[i].port;
+        ep[i].host = SM_BYTES_STR(live[i].host ? live[i].host : "");
+        ep[i].listener = SM_BYTES_STR(live[i].listener ? live[i].listener : "PLAINTEXT");
+        ep[i].security_protocol = 0;   /* PLAINTEXT */
+        ub[i].id = live[i].id;
+        ub[i].n_endpoints = 1;
+        ub[i].endpoints = &ep[i];
+        ub[i].rack = live[i].rack ? SM_BYTES_STR(live[i].rack) : SM_BYTES_NULL;
     }
-    sm_metadata_set_brokers(sm_srv.metadata, controller_id, b, nlive);
-    free(b);
+    sm_um_topic_t *topics = sm_calloc((size_t)np, sizeof(*topics));
+    sm_um_part_t *up = sm_calloc((size_t)np, sizeof(*up));
+    int32_t total_replicas = 0;
+    for (int i = 0; i < nparts; i++) total_replicas += parts[i].nreplicas > 0 ? parts[i].nreplicas : 0;
+    int32_t *offline = sm_calloc((size_t)(total_replicas + 1), sizeof(*offline));
+    int nt = 0, used = 0;
     for (int i = 0; i < nparts; i++) {
         const sm_ctrl_partition_t *p = &parts[i];
-        sm_metadata_update_partition(sm_srv.metadata, p->topic, p->partition, p->leader, p->leader_epoch, p->replicas,
-                                     p->nreplicas, p->isr, p->nisr);
-        if (p->leader == -2) sm_topic_config_invalidate(p->topic);
+        int t = ch_group(parts, i, nt);
+        if (t == nt) {
+            topics[nt].topic = SM_BYTES_STR(p->topic);
+            topics[nt].partitions = &up[i];
+            nt++;
+        }
+        topics[t].n_partitions++;
+        up[i].partition_index = p->partition;
+        up[i].controller_epoch = p->controller_epoch;
+        up[i].leader = p->leader;
+        up[i].leader_epoch = p->leader_epoch;
+        up[i].n_isr = p->nisr;
+        up[i].isr = p->isr;
+        up[i].zk_version = p->zk_version;
+        up[i].n_replicas = p->nreplicas;
+        up[i].replicas = p->replicas;
+        up[i].offline_replicas = &offline[used];
+        for (int32_t k = 0; k < p->nreplicas; k++) {
+            int alive = 0;
+            for (int b = 0; b < nlive && !alive; b++) alive = live_ids[b] == p->replicas[k];
+            if (!alive) offline[used + up[i].n_offline_replicas++] = p->replicas[k];
+        }
+        used += up[i].n_offline_replicas;
     }
+    sm_updatemetadata_req_t req = { controller_id, controller_epoch, -1, nt, topics, nlive, ub };
+    if (broker_id == sm_srv.cfg.broker_id) {
+        ch_log_errors("UpdateMetadata", broker_id, sm_ib_apply_UpdateMetadata(&req), NULL, 0);
+    } else if (ctrl_client) {
+        sm_wbuf_t w;
+        sm_wbuf_init(&w, 256);
+        sm_proto_encode_UpdateMetadataRequest(&w, CH_UM_VERSION, &req);
+        ch_send(broker_id, SM_API_UPDATEMETADATA, CH_UM_VERSION, &w);
+    }
+    /* Queues to brokers that are gone would retry forever: drop them. */
+    if (ctrl_client) sm_ib_client_retain(ctrl_client, live_ids, nlive);
+    free(ub);
+    free(ep);
+    free(live_ids);
+    free(topics);
+    free(up);
+    free(offline);
 }
 
 static void
 ch_stop_replica(void *arg, int32_t broker_id, int32_t controller_epoch, const char *topic, int32_t partition,
                 int delete_partition)
 {
-    if (broker_id != sm_srv.cfg.broker_id) return;
-    sm_replica_stop(sm_srv.replicas, topic, partition, delete_partition);
+    /* Kafka's LeaderEpochDuringDelete (-2) marks deletion, NoEpoch (-1) a plain stop. */
+    sm_sr_part_t p = { partition, delete_partition ? -2 : -1, (int8_t)(delete_partition ? 1 : 0) };
+    sm_sr_topic_t t = { SM_BYTES_STR(topic), 1, &p };
+    int32_t controller_id = sm_srv.ctrl ? sm_ctrl_controller_id(sm_srv.ctrl) : sm_srv.cfg.broker_id;
+    sm_stopreplica_req_t req = { controller_id, controller_epoch, -1, p.delete_partition, 1, &t };
+    if (broker_id == sm_srv.cfg.broker_id) {
+        sm_ib_part_error_t err;
+        int16_t top = sm_ib_apply_StopReplica(&req, &err);
+        ch_log_errors("StopReplica", broker_id, top, &err, 1);
+    } else if (ctrl_client) {
+        sm_wbuf_t w;
+        sm_wbuf_init(&w, 64);
+        sm_proto_encode_StopReplicaRequest(&w, CH_SR_VERSION, &req);
+        ch_send(broker_id, SM_API_STOPREPLICA, CH_SR_VERSION, &w);
+    }
 }
 
 /* ---- broker ZooKeeper callbacks (main thread) ---- */
@@ -115,6 +286,7 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
     sm_logmgr_tick(sm_srv.logs, sm_now_ms());
+    sm_replica_tick(sm_srv.replicas);
 }
 
 /* ---- start / stop ---- */
@@ -179,11 +351,28 @@ sm_server_start(char *errstr, size_t errlen)
     lc.recovery_threads = cfg->num_recovery_threads_per_data_dir;
     lc.retention_check_interval_ms = cfg->log_retention_check_interval_ms;
     lc.flush_scheduler_interval_ms = cfg->log_flush_scheduler_interval_ms;
-    lc.checkpoint_interval_ms = cfg->log_flush_offset_checkpoint_interval_ms;
+    /* One interval for all checkpoints: the HW one's (5 s) when shorter. */
+    lc.checkpoint_interval_ms = SM_MIN(cfg->log_flush_offset_checkpoint_interval_ms,
+                                       cfg->replica_high_watermark_checkpoint_interval_ms);
     lc.defaults = cfg->log_defaults;
     sm_srv.logs = sm_logmgr_open(&lc, errstr, errlen);
     if (!sm_srv.logs) return -1;
-    sm_srv.replicas = sm_replica_mgr_new(cfg->broker_id, sm_srv.logs, sm_topic_log_config, sm_fetch_wake_all, NULL);
+    sm_srv.replicas = sm_replica_mgr_new(cfg->broker_id, sm_srv.logs, sm_topic_log_config, sm_repl_data_changed, NULL);
+    sm_replica_mgr_set_lag_time(sm_srv.replicas, cfg->replica_lag_time_max_ms);
+    sm_replica_mgr_set_isr_writer(sm_srv.replicas, sm_repl_isr_write, NULL);
+    sm_group_api_start();
+    sm_fetcher_config_t fc;
+    sm_fetcher_config_defaults(&fc);
+    fc.broker_id = cfg->broker_id;
+    fc.fetch_max_bytes = cfg->replica_fetch_max_bytes;
+    fc.fetch_response_max_bytes = cfg->replica_fetch_response_max_bytes;
+    fc.fetch_wait_max_ms = cfg->replica_fetch_wait_max_ms;
+    fc.fetch_min_bytes = cfg->replica_fetch_min_bytes;
+    fc.fetch_backoff_ms = cfg->replica_fetch_backoff_ms;
+    fc.socket_timeout_ms = cfg->replica_socket_timeout_ms;
+    fc.resolve = sm_repl_resolve_broker;
+    fetchers = sm_fetcher_mgr_new(sm_srv.replicas, &fc);
+    sm_replica_mgr_set_fetchers(sm_srv.replicas, fetchers);
 
     sm_net_config_t nc = { 0 };
     nc.host = cfg->listener[0].host;
@@ -197,10 +386,21 @@ sm_server_start(char *errstr, size_t errlen)
     sm_srv.net = sm_net_start(&nc, errstr, errlen);
     if (!sm_srv.net) return -1;
 
+    sm_ib_client_conf_t icc = { 0 };
+    char ctrl_cid[32], ctrl_log[48];
+    snprintf(ctrl_cid, sizeof(ctrl_cid), "controller-%d", cfg->broker_id);
+    snprintf(ctrl_log, sizeof(ctrl_log), "Controller id=%d", cfg->broker_id);
+    icc.client_id = ctrl_cid;
+    icc.log_prefix = ctrl_log;
+    icc.lookup = sm_ib_resolve_broker;
+    ctrl_client = sm_ib_client_new(&icc);
     sm_ctrl_channel_t ch = { ch_leader_and_isr, ch_update_metadata, ch_stop_replica, NULL };
     sm_ctrl_conf_t cc = { 0 };
     cc.delete_topic_enable = cfg->delete_topic_enable;
     cc.unclean_leader_election_enable = cfg->unclean_leader_election_enable;
+    cc.auto_leader_rebalance_enable = cfg->auto_leader_rebalance_enable;
+    cc.leader_imbalance_check_interval_seconds = (int)cfg->leader_imbalance_check_interval_seconds;
+    cc.leader_imbalance_per_broker_percentage = cfg->leader_imbalance_per_broker_percentage;
     sm_srv.ctrl = sm_ctrl_new(sm_srv.zk, cfg->broker_id, &cc, &ch);
     sm_ctrl_start(sm_srv.ctrl);
 
@@ -217,9 +417,19 @@ sm_server_stop(void)
     int id = sm_srv.cfg.broker_id;
     sm_srv.shutting_down = 1;
     sm_log_info("samsa.server", "[KafkaServer id=%d] shutting down", id);
+    /* Hand leadership over while everything still runs. */
+    sm_ib_controlled_shutdown();
     if (tick_ev) { event_free(tick_ev); tick_ev = NULL; }
+    /* Followers stop first: their threads use the ZooKeeper session and logs. */
+    if (fetchers) {
+        if (sm_srv.replicas) sm_replica_mgr_set_fetchers(sm_srv.replicas, NULL);
+        sm_fetcher_mgr_free(fetchers);
+        fetchers = NULL;
+    }
+    sm_group_api_stop();             /* answers parked group requests */
     if (sm_srv.net) { sm_net_stop(sm_srv.net); sm_srv.net = NULL; }
     if (sm_srv.ctrl) { sm_ctrl_free(sm_srv.ctrl); sm_srv.ctrl = NULL; }
+    if (ctrl_client) { sm_ib_client_free(ctrl_client); ctrl_client = NULL; }
     if (sm_srv.admin) { sm_worker_stop(sm_srv.admin); sm_srv.admin = NULL; }
     if (sm_srv.zk_broker) { sm_zk_broker_free(sm_srv.zk_broker); sm_srv.zk_broker = NULL; }
     if (sm_srv.zk) {
@@ -233,5 +443,6 @@ sm_server_stop(void)
     if (sm_srv.metadata) { sm_metadata_free(sm_srv.metadata); sm_srv.metadata = NULL; }
     free(sm_srv.cluster_id);
     sm_srv.cluster_id = NULL;
+    sm_ib_api_cleanup();
     sm_log_info("samsa.server", "[KafkaServer id=%d] shut down completed", id);
 }

@@ -38,6 +38,7 @@ typedef struct {
     int64_t broker_epoch;
     int32_t controller_id;           /* as seen on /controller (atomic) */
     int parked_fetches;              /* atomic: long polls waiting anywhere */
+    int32_t ib_controller_epoch;     /* highest controller epoch accepted (main thread) */
     int shutting_down;
 } sm_server_t;
 
@@ -58,10 +59,54 @@ void sm_handle_CreateTopics(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r,
 void sm_handle_DeleteTopics(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
 void sm_handle_CreatePartitions(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
 void sm_handle_DescribeConfigs(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+/* AlterConfigs v0-1 (sm_config_api.c): topic and broker dynamic configs. */
+void sm_handle_AlterConfigs(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+/* Inter-broker APIs (sm_ib_api.c): decoded on the network thread, applied
+ * on the main thread, answered back on the network thread. */
+void sm_handle_LeaderAndIsr(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_UpdateMetadata(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_StopReplica(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_ControlledShutdown(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
 /* Called from any thread when consumer-visible data appeared. */
 void sm_fetch_wake_all(void *arg);
+/* Replication (sm_repl_api.c). */
+void sm_handle_OffsetForLeaderEpoch(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+/* Replica manager data callback: wakes parked fetches and delayed produces
+ * (HW moved, leader append, leadership or ISR change). Any thread. */
+void sm_repl_data_changed(void *arg);
+/* Follower Fetch (replica_id >= 0): record each partition's fetch offset
+ * as that follower's LEO before answering. Network thread. */
+void sm_repl_update_followers(const sm_fetch_req_t *req);
+/* acks=all: required[k]/epochs[k] per response partition k (in order;
+ * required -1 = not waiting) from the appends. Finished partitions get
+ * their status now; returns 0 if nothing waits (respond now) or 1 if the
+ * request is parked until replicated, timed out, or leadership was lost
+ * (resp's arrays must live in the connection's arena). Network thread. */
+int sm_produce_delay(sm_conn_t *c, const sm_req_hdr_t *h, int32_t timeout_ms, sm_produce_resp_t *resp,
+                     const int64_t *required, const int32_t *epochs);
+/* ISR writer for the replica manager and broker resolver for fetchers. */
+void sm_repl_isr_write(void *arg, const sm_isr_write_t *w);
+int  sm_repl_resolve_broker(void *arg, int32_t id, char *host, size_t hostlen, int *port);
 /* Queue creation of topic with broker defaults (auto.create.topics.enable). */
 void sm_auto_create_topic(const char *topic, size_t len);
+/* Consumer-group APIs (sm_group_api.c) and the group coordinator thread:
+ * start after the replica manager exists, stop before the network threads. */
+void sm_handle_FindCoordinator(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_JoinGroup(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_SyncGroup(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_Heartbeat(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_LeaveGroup(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_OffsetCommit(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_OffsetFetch(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_ListGroups(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_DescribeGroups(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_DeleteGroups(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_OffsetDelete(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+int  sm_group_api_start(void);
+void sm_group_api_stop(void);
+/* Idempotent producers and DeleteRecords (sm_idem_api.c). */
+void sm_handle_InitProducerId(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+void sm_handle_DeleteRecords(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
 /* Effective log config of a topic (broker defaults + ZooKeeper overrides). */
 void sm_topic_log_config(void *arg, const char *topic, sm_log_config_t *out, int32_t *min_isr);
 /* Forget a cached topic config (config change or deletion). */

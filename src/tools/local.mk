@@ -3,6 +3,8 @@
 # so the unit tests can call them; only the binaries link librdkafka.
 libsamsa_a_SOURCES += \
 	src/tools/sm_tool.c src/tools/sm_tool.h
+# samsa-configs / samsa-consumer-groups pure helpers (config-tools helper).
+libsamsa_a_SOURCES += src/tools/sm_tool_admin.c src/tools/sm_tool_admin.h
 
 bin_PROGRAMS += samsa-topics
 samsa_topics_SOURCES = src/tools/sm_topics.c
@@ -24,3 +26,20 @@ TESTS += tests/unit/check_tools
 tests_unit_check_tools_SOURCES = tests/unit/check_tools.c
 tests_unit_check_tools_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_tools_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# ZooKeeper-mode admin tools (controller requests through admin znodes).
+bin_PROGRAMS += samsa-reassign-partitions
+samsa_reassign_partitions_SOURCES = src/tools/sm_reassign.c src/tools/sm_tool_zk.c src/tools/sm_tool_zk.h
+samsa_reassign_partitions_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+samsa_reassign_partitions_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)
+
+bin_PROGRAMS += samsa-leader-election
+samsa_leader_election_SOURCES = src/tools/sm_leader_election.c src/tools/sm_tool_zk.c src/tools/sm_tool_zk.h
+samsa_leader_election_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+samsa_leader_election_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)
+
+# kafka-configs.sh / kafka-consumer-groups.sh equivalents (config-tools helper).
+bin_PROGRAMS += samsa-configs
+samsa_configs_SOURCES = src/tools/sm_configs.c
+samsa_configs_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+samsa_configs_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)

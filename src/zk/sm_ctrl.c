@@ -57,7 +57,8 @@ typedef struct {
     int *changed;                /* this round: 1 updated, 2 created */
     unsigned char *flag;         /* FL_* per partition, for the current event */
     int unclean;                 /* topic-level unclean.leader.election.enable, -1 unset */
-    int assignment_dirty;        /* reassignment changed a.* and must write it */
+    sm_zk_reassigning_t ra;      /* adding/removing replicas of the topic znode */
+    int assignment_dirty;        /* reassignment changed a/ra and must write them */
 } ctopic_t;
 
 typedef struct {
@@ -239,6 +240,7 @@ topic_clear(ctopic_t *t)
     free(t->has_st);
     free(t->changed);
     free(t->flag);
+    sm_zk_reassigning_free(&t->ra);
     sm_topic_assignment_free(&t->a);
     free(t->name);
 }
@@ -470,6 +472,13 @@ on_elect_controller(void *arg, const sm_zk_res_t *r)
         if (!r->data || sm_zk_decode_controller(r->data, (size_t)r->len, &id) < 0) id = -1;
         if (c->active && id != c->id) resign(c);
         c->controller_id = id;
+        if (!c->active && id == c->id && r->stat.ephemeralOwner == sm_zk_session_id(c->zk)) {
+            /* Our node outlived our reign (a fenced write deposed us):
+             * Kafka's Reelect deletes it so that a fresh election runs;
+             * the data watch brings the deletion back as EV_ELECT. */
+            CLOG_INFO(c, "Deleting stale /controller of a fenced reign and re-electing");
+            sm_zk_adelete(c->zk, "/controller", r->stat.version, NULL, NULL);
+        }
         event_done(c);
     } else if (r->rc == ZNONODE) {
         if (c->active) resign(c);
@@ -737,6 +746,9 @@ on_assignment(void *arg, const sm_zk_res_t *r)
     if (t && r->rc == ZOK && r->data && sm_zk_decode_assignment(r->data, (size_t)r->len, &a) == 0) {
         int32_t old = t->loaded ? t->a.npartitions : 0;
         set_assignment(t, &a);
+        sm_zk_reassigning_free(&t->ra);
+        if (sm_zk_decode_reassigning(r->data, (size_t)r->len, t->a.npartitions, &t->ra) < 0)
+            CLOG_WARN(c, "Ignoring malformed adding/removing replicas of topic %s", topic);
         if (t->a.npartitions > old) {
             append_assignment_log(c, t, old);
             for (int32_t p = old; p < t->a.npartitions; p++) read_state(c, topic, p);
@@ -1146,6 +1158,8 @@ wants_read(const sm_ctrl_t *c, const ctopic_t *t, int32_t p)
 {
     if (!t->has_st[p]) return 0;
     if (t->flag[p] & FL_PREF) return 1;
+    /* Offline: a fresh state and topic config may allow an election. */
+    if (t->st[p].leader < 0 || !is_live(c, t->st[p].leader)) return 1;
     if (c->cs_broker >= 0 && in_i32(t->a.replicas[p], t->a.nreplicas[p], c->cs_broker)) return 1;
     return needs_election(c, t, p);
 }
@@ -1943,7 +1957,8 @@ rebalance_begin(sm_ctrl_t *c)
             for (int32_t p = 0; p < t->a.npartitions; p++) {
                 const sm_partition_state_t *st = &t->st[p];
                 if (!t->has_st[p] || t->a.nreplicas[p] <= 0 || t->a.replicas[p][0] != id || st->leader == id) continue;
-                if (!in_i32(st->isr, st->nisr, id)) continue;
+                /* No ISR check here: the in-memory ISR may be stale; the
+                 * reconcile re-reads flagged partitions and elect() checks. */
                 t->flag[p] |= FL_PREF;
                 names = tp_join(names, t->name, p);
                 any = 1;
@@ -1991,16 +2006,27 @@ static void
 set_partition_replicas(ctopic_t *t, int32_t p, const int32_t *rs, int32_t nrs, const int32_t *add, int32_t nadd,
                        const int32_t *rm, int32_t nrm)
 {
-    sm_topic_assignment_t *a = &t->a;
-    free(a->replicas[p]);
-    a->replicas[p] = sm_calloc((size_t)nrs + 1, sizeof(int32_t));
-    memcpy(a->replicas[p], rs, sizeof(int32_t) * (size_t)nrs);
-    a->nreplicas[p] = nrs;
-    if (!a->nadding) {
-        a->nadding = sm_calloc((size_t)a->npartitions + 1, sizeof(int32_t));
-        a->adding = sm_calloc((size_t)a->npartitions + 1, sizeof(int32_t *));
-        a->nremoving = sm_calloc((size_t)a->npartitions + 1, sizeof(int32_t));
-        a->removing = sm_calloc((size_t)a->npartitions + 1, sizeof(int32_t *));
+    sm_topic_assignment_t *ta = &t->a;
+    free(ta->replicas[p]);
+    ta->replicas[p] = sm_calloc((size_t)nrs + 1, sizeof(int32_t));
+    memcpy(ta->replicas[p], rs, sizeof(int32_t) * (size_t)nrs);
+    ta->nreplicas[p] = nrs;
+    sm_zk_reassigning_t *a = &t->ra;
+    if (!a->nadding || !a->nremoving || a->npartitions < ta->npartitions) {
+        /* (Re)size both maps to the current partition count. */
+        int32_t n = ta->npartitions, old = a->npartitions;
+        int32_t *na = sm_calloc((size_t)n + 1, sizeof(int32_t)), *nr = sm_calloc((size_t)n + 1, sizeof(int32_t));
+        int32_t **va = sm_calloc((size_t)n + 1, sizeof(int32_t *)), **vr = sm_calloc((size_t)n + 1, sizeof(int32_t *));
+        for (int32_t i = 0; i < old && i < n; i++) {
+            if (a->nadding) { na[i] = a->nadding[i]; va[i] = a->adding[i]; a->adding[i] = NULL; }
+            if (a->nremoving) { nr[i] = a->nremoving[i]; vr[i] = a->removing[i]; a->removing[i] = NULL; }
+        }
+        sm_zk_reassigning_free(a);
+        a->npartitions = n;
+        a->nadding = na;
+        a->adding = va;
+        a->nremoving = nr;
+        a->removing = vr;
     }
     free(a->adding[p]);
     free(a->removing[p]);
@@ -2057,8 +2083,8 @@ reass_plan(sm_ctrl_t *c)
         }
         int32_t p = e->part, ncur = t->a.nreplicas[p];
         const int32_t *cur = t->a.replicas[p];
-        int32_t nadd_old = t->a.nadding ? t->a.nadding[p] : 0;
-        int in_flight = nadd_old > 0 || (t->a.nremoving && t->a.nremoving[p] > 0);
+        int32_t nadd_old = t->ra.nadding && p < t->ra.npartitions ? t->ra.nadding[p] : 0;
+        int in_flight = nadd_old > 0 || (t->ra.nremoving && p < t->ra.npartitions && t->ra.nremoving[p] > 0);
         if (!in_flight && ncur == e->ntrs && !memcmp(cur, e->trs, sizeof(int32_t) * (size_t)ncur)) {
             CLOG_INFO(c, "Partition %s-%d already has replicas %s: reassignment complete", t->name, p,
                       "the target set");
@@ -2074,7 +2100,7 @@ reass_plan(sm_ctrl_t *c)
             /* Phase A. ORS excludes replicas an earlier reassignment was
              * still adding (they are not part of the original set). */
             int32_t nors, nrs = 0, nadd, nrm;
-            int32_t *ors = i32_minus(cur, ncur, nadd_old ? t->a.adding[p] : NULL, nadd_old, &nors);
+            int32_t *ors = i32_minus(cur, ncur, nadd_old ? t->ra.adding[p] : NULL, nadd_old, &nors);
             int32_t *rs = sm_calloc((size_t)(e->ntrs + nors) + 1, sizeof(int32_t));
             for (int32_t k = 0; k < e->ntrs; k++) rs[nrs++] = e->trs[k];
             for (int32_t k = 0; k < nors; k++)
@@ -2135,7 +2161,7 @@ reass_plan(sm_ctrl_t *c)
         t->assignment_dirty = 0;
         sm_wbuf_t w;
         sm_wbuf_init(&w, 256);
-        sm_zk_encode_assignment(&w, &t->a);
+        sm_zk_encode_assignment_ex(&w, &t->a, &t->ra);
         char *path = sm_asprintf("/brokers/topics/%s", t->name);
         sm_zk_op_t op = { .type = SM_ZK_OP_SET, .path = path, .data = (const char *)w.data, .len = (int)w.len,
                           .version = -1 };

@@ -501,6 +501,74 @@ sm_zk_admin_set_topic_config(sm_zk_t *zk, const char *topic, const sm_props_t *c
     return SM_ERR_NONE;
 }
 
+/* ---- other entity configs (kafka-configs.sh) ----------------------------- */
+
+int
+sm_zk_admin_get_entity_config(sm_zk_t *zk, const char *type, const char *name, sm_props_t *out)
+{
+    sm_props_init(out);
+    char *path = sm_asprintf("/config/%s/%s", type, name), *data = NULL;
+    int len, r = get_node(zk, path, &data, &len, NULL);
+    if (r == 0 && data && sm_zk_decode_config(data, (size_t)len, out) < 0) r = -1;
+    free(data);
+    free(path);
+    return r;
+}
+
+int
+sm_zk_admin_list_entity_configs(sm_zk_t *zk, const char *type, char ***names, int *n)
+{
+    char *path = sm_asprintf("/config/%s", type);
+    int rc = sm_zk_children(zk, path, names, n);
+    free(path);
+    if (rc == ZNONODE) {
+        *names = sm_calloc(1, sizeof(char *));
+        *n = 0;
+        return 0;
+    }
+    return rc == ZOK ? 0 : -1;
+}
+
+sm_err_t
+sm_zk_admin_set_broker_config(sm_zk_t *zk, const char *broker, const sm_props_t *config,
+                              char *errstr, size_t errlen)
+{
+    char dummy[8];
+    if (!errstr) { errstr = dummy; errlen = sizeof(dummy); }
+    errstr[0] = '\0';
+    sm_wbuf_t w;
+    sm_wbuf_init(&w, 128);
+    sm_zk_encode_config(&w, config);
+    char *path = sm_asprintf("/config/brokers/%s", broker);
+    int rc = sm_zk_set(zk, path, (const char *)w.data, (int)w.len, -1, NULL);
+    if (rc == ZNONODE) {
+        rc = sm_zk_create_recursive(zk, path, (const char *)w.data, (int)w.len, 0);
+        if (rc == ZNODEEXISTS) rc = sm_zk_set(zk, path, (const char *)w.data, (int)w.len, -1, NULL);
+    }
+    sm_wbuf_free(&w);
+    if (rc != ZOK) {
+        snprintf(errstr, errlen, "Error writing %s: %s", path, sm_zk_rc_name(rc));
+        free(path);
+        return SM_ERR_UNKNOWN_SERVER_ERROR;
+    }
+    free(path);
+    /* Entity path "brokers/<id>" (or "brokers/<default>"), as
+     * AdminZkClient.changeEntityConfig writes it. */
+    sm_wbuf_init(&w, 64);
+    sm_zk_encode_config_change(&w, "brokers", broker);
+    rc = sm_zk_create(zk, "/config/changes/config_change_", (const char *)w.data, (int)w.len,
+                      ZOO_PERSISTENT_SEQUENTIAL, NULL, NULL);
+    if (rc == ZNONODE)
+        rc = sm_zk_create_recursive(zk, "/config/changes/config_change_", (const char *)w.data, (int)w.len,
+                                    ZOO_PERSISTENT_SEQUENTIAL);
+    sm_wbuf_free(&w);
+    if (rc != ZOK) {
+        snprintf(errstr, errlen, "Error creating a config change notification: %s", sm_zk_rc_name(rc));
+        return SM_ERR_UNKNOWN_SERVER_ERROR;
+    }
+    return SM_ERR_NONE;
+}
+
 /* ---- replica assignment ------------------------------------------------- */
 
 static uint32_t

@@ -49,6 +49,16 @@ sm_err_t sm_zk_admin_add_partitions(sm_zk_t *zk, const char *topic, const sm_top
 sm_err_t sm_zk_admin_set_topic_config(sm_zk_t *zk, const char *topic, const sm_props_t *config,
                                       char *errstr, size_t errlen);
 
+/* Any entity's config at /config/<type>/<name> (e.g. "brokers", "0" or
+ * "<default>"): 0 found, 1 absent (out empty), -1 error. */
+int  sm_zk_admin_get_entity_config(sm_zk_t *zk, const char *type, const char *name, sm_props_t *out);
+/* Names under /config/<type> (unsorted; free with sm_zk_admin_free_list). 0 or -1. */
+int  sm_zk_admin_list_entity_configs(sm_zk_t *zk, const char *type, char ***names, int *n);
+/* Replace /config/brokers/<broker> (an id or "<default>"; no key checks)
+ * and notify with entity path "brokers/<broker>". */
+sm_err_t sm_zk_admin_set_broker_config(sm_zk_t *zk, const char *broker, const sm_props_t *config,
+                                       char *errstr, size_t errlen);
+
 /* Kafka's topic name rules: [a-zA-Z0-9._-], 1..249 chars, not "." or "..".
  * Returns 1 if valid, else 0 with errstr. */
 int sm_topic_name_valid(const char *topic, char *errstr, size_t errlen);

@@ -33,11 +33,17 @@ typedef struct {
     int32_t *nreplicas;              /* [npartitions] */
     int32_t **replicas;              /* [npartitions][nreplicas[p]] */
     char *topic_id;                  /* v3 only, else NULL */
-    /* v2+ in-flight reassignment (KIP-455): per partition, NULL arrays when
-     * the znode has none; nadding[p] == 0 for partitions not reassigning. */
+} sm_topic_assignment_t;
+
+/* The v2+ in-flight reassignment maps of the same znode (KIP-455), kept
+ * apart so that sm_topic_assignment_t stays a plain value type. Arrays are
+ * [npartitions] or NULL when the znode has none; nadding[p] == 0 for
+ * partitions not being reassigned. */
+typedef struct {
+    int32_t npartitions;
     int32_t *nadding, **adding;
     int32_t *nremoving, **removing;
-} sm_topic_assignment_t;
+} sm_zk_reassigning_t;
 
 /* /brokers/topics/<t>/partitions/<p>/state */
 typedef struct {
@@ -56,6 +62,12 @@ void sm_broker_info_free(sm_broker_info_t *b);
 int  sm_zk_decode_assignment(const char *json, size_t len, sm_topic_assignment_t *out);
 void sm_zk_encode_assignment(sm_wbuf_t *w, const sm_topic_assignment_t *a);   /* version 2 */
 void sm_topic_assignment_free(sm_topic_assignment_t *a);
+/* adding_replicas / removing_replicas of a topic znode with npartitions
+ * partitions (absent maps give NULL arrays). 0 or -1 if malformed. */
+int  sm_zk_decode_reassigning(const char *json, size_t len, int32_t npartitions, sm_zk_reassigning_t *out);
+/* Version 2 with the reassignment maps (r may be NULL: empty maps). */
+void sm_zk_encode_assignment_ex(sm_wbuf_t *w, const sm_topic_assignment_t *a, const sm_zk_reassigning_t *r);
+void sm_zk_reassigning_free(sm_zk_reassigning_t *r);
 
 int  sm_zk_decode_partition_state(const char *json, size_t len, sm_partition_state_t *out);
 void sm_zk_encode_partition_state(sm_wbuf_t *w, const sm_partition_state_t *s);

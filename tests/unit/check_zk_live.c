@@ -81,10 +81,11 @@ spin(pred_fn pred, void *arg)
 
 typedef struct {
     int lai_calls, um_calls, stop_calls;
-    struct { char topic[64]; int32_t part, leader, leader_epoch, nisr, isr0; int is_new; } lai[64];
+    struct { char topic[64]; int32_t broker, part, leader, leader_epoch, nisr, isr0; int is_new; } lai[256];
     int nlai;
     char stopped[64];
     int stop_delete;
+    int32_t stop_broker, stop_part;
     int um_deleting;    /* partitions sent with leader -2 */
     int64_t epochs[8];
     int nepochs;
@@ -98,8 +99,9 @@ rec_lai(void *arg, int32_t broker, int32_t cid, int32_t cepoch, const sm_ctrl_pa
 {
     rec_t *r = arg;
     r->lai_calls++;
-    for (int i = 0; i < n && r->nlai < 64; i++) {
+    for (int i = 0; i < n && r->nlai < 256; i++) {
         snprintf(r->lai[r->nlai].topic, 64, "%s", p[i].topic);
+        r->lai[r->nlai].broker = broker;
         r->lai[r->nlai].part = p[i].partition;
         r->lai[r->nlai].leader = p[i].leader;
         r->lai[r->nlai].leader_epoch = p[i].leader_epoch;
@@ -127,6 +129,8 @@ rec_stop(void *arg, int32_t broker, int32_t epoch, const char *topic, int32_t pa
     r->stop_calls++;
     snprintf(r->stopped, sizeof(r->stopped), "%s", topic);
     r->stop_delete = del;
+    r->stop_broker = broker;
+    r->stop_part = part;
 }
 
 static void
@@ -595,6 +599,451 @@ START_TEST(t_connect_timeout)
 }
 END_TEST
 
+/* ---- replicated-cluster controller tests -------------------------------- */
+
+typedef struct { sm_zk_t *zk; const char *topic; int32_t part, leader, leader_epoch, nisr; int32_t isr[4]; } st_t;
+
+/* The state znode equals the expectation (ISR compared in order). */
+static int
+p_state(void *a)
+{
+    st_t *e = a;
+    sm_partition_state_t ps;
+    if (sm_zk_admin_get_partition_state(e->zk, e->topic, e->part, &ps) != 0) return 0;
+    int ok = ps.leader == e->leader && ps.leader_epoch == e->leader_epoch && ps.nisr == e->nisr;
+    for (int32_t i = 0; ok && i < ps.nisr; i++) ok = ps.isr[i] == e->isr[i];
+    sm_partition_state_free(&ps);
+    return ok;
+}
+
+typedef struct { sm_zk_t *zk; const char *path; } path_t;
+static int p_absent(void *a) { path_t *x = a; return sm_zk_exists(x->zk, x->path, NULL) == ZNONODE; }
+static int
+p_no_children(void *a)
+{
+    path_t *x = a;
+    char **kids;
+    int n = -1;
+    if (sm_zk_children(x->zk, x->path, &kids, &n) != ZOK) return 0;
+    sm_zk_free_children(kids, n);
+    return n == 0;
+}
+typedef struct { rec_t *r; int before; } um_t;
+static int p_um_more(void *a) { um_t *u = a; return u->r->um_calls > u->before; }
+
+static void
+create_topic(sm_zk_t *zk, const char *name, int32_t nparts, const int32_t *reps, int32_t rf)
+{
+    sm_topic_assignment_t a;
+    char err[256];
+    make_assignment(&a, nparts, reps, rf);
+    ck_assert_int_eq(sm_zk_admin_create_topic(zk, name, &a, NULL, err, sizeof(err)), SM_ERR_NONE);
+    sm_topic_assignment_free(&a);
+}
+
+/* Overwrite a state znode as a partition leader would (ISR change). */
+static void
+leader_sets_isr(sm_zk_t *zk, const char *topic, int32_t part, const int32_t *isr, int32_t nisr, int notify)
+{
+    sm_partition_state_t ps;
+    ck_assert_int_eq(sm_zk_admin_get_partition_state(zk, topic, part, &ps), 0);
+    free(ps.isr);
+    ps.isr = sm_malloc(sizeof(int32_t) * (size_t)nisr);
+    memcpy(ps.isr, isr, sizeof(int32_t) * (size_t)nisr);
+    ps.nisr = nisr;
+    sm_wbuf_t w;
+    sm_wbuf_init(&w, 128);
+    sm_zk_encode_partition_state(&w, &ps);
+    char *path = sm_asprintf("/brokers/topics/%s/partitions/%d/state", topic, part);
+    ck_assert_int_eq(sm_zk_set(zk, path, (const char *)w.data, (int)w.len, ps.zk_version, NULL), ZOK);
+    free(path);
+    sm_wbuf_free(&w);
+    sm_partition_state_free(&ps);
+    if (notify) {
+        char *json = sm_asprintf("{\"version\":1,\"partitions\":[{\"topic\":\"%s\",\"partition\":%d}]}", topic, part);
+        ck_assert_int_eq(sm_zk_create(zk, "/isr_change_notification/isr_change_", json, (int)strlen(json),
+                                      ZOO_PERSISTENT_SEQUENTIAL, NULL, NULL), ZOK);
+        free(json);
+    }
+}
+
+START_TEST(t_epoch_fencing)
+{
+    sm_zk_t *zk = open_zk(), *adm = open_zk();
+    rec_t r = { 0 };
+    char err[512];
+    sm_zk_broker_t *b = start_broker(zk, 0, &r, NULL, err, sizeof(err));
+    ck_assert_msg(b != NULL, "%s", err);
+    sm_ctrl_t *c = start_ctrl(zk, 0, &r, 1);
+    ck_assert(spin(p_active, c));
+    ck_assert_int_eq(sm_ctrl_epoch(c), 1);
+    /* Another controller bumped the epoch behind our back: our next write
+     * (creating the state of a new topic) must fail the epoch check. */
+    ck_assert_int_eq(sm_zk_set(adm, "/controller_epoch", "2", 1, 1, NULL), ZOK);
+    int32_t reps[] = { 0 };
+    create_topic(adm, "f", 1, reps, 1);
+    /* Deposed, it deletes its stale /controller and wins again, epoch 3;
+     * the state is then written by the new reign only. */
+    ep_t e = { c, 3 };
+    ck_assert(spin(p_epoch, &e));
+    st_t s = { adm, "f", 0, 0, 0, 1, { 0 } };
+    ck_assert(spin(p_state, &s));
+    sm_partition_state_t ps;
+    ck_assert_int_eq(sm_zk_admin_get_partition_state(adm, "f", 0, &ps), 0);
+    ck_assert_int_eq(ps.controller_epoch, 3);
+    ck_assert_int_eq(ps.zk_version, 0);
+    sm_partition_state_free(&ps);
+    char *data = NULL;
+    int len;
+    ck_assert_int_eq(sm_zk_get(adm, "/controller_epoch", &data, &len, NULL), ZOK);
+    ck_assert_str_eq(data, "3");
+    free(data);
+    /* /controller deleted by an operator: the controller stops at once. */
+    struct Stat st;
+    ck_assert_int_eq(sm_zk_exists(adm, "/controller", &st), ZOK);
+    ck_assert_int_eq(sm_zk_delete(adm, "/controller", st.version), ZOK);
+    ep_t e4 = { c, 4 };
+    ck_assert(spin(p_epoch, &e4));
+    sm_ctrl_free(c);
+    sm_zk_broker_free(b);
+    sm_zk_close(zk);
+    sm_zk_close(adm);
+}
+END_TEST
+
+START_TEST(t_broker_loss_unclean)
+{
+    sm_zk_t *zk = open_zk(), *zk1 = open_zk(), *zk2 = open_zk();
+    rec_t r = { 0 }, r1 = { 0 }, r2 = { 0 };
+    char err[512];
+    sm_zk_broker_t *b = start_broker(zk, 0, &r, NULL, err, sizeof(err));
+    sm_zk_broker_t *b1 = start_broker(zk1, 1, &r1, NULL, err, sizeof(err));
+    sm_zk_broker_t *b2 = start_broker(zk2, 2, &r2, NULL, err, sizeof(err));
+    ck_assert(b && b1 && b2);
+    sm_ctrl_t *c = start_ctrl(zk, 0, &r, 1);
+    ck_assert(spin(p_active, c));
+    int32_t reps[] = { 1, 2 };
+    create_topic(zk, "x", 1, reps, 2);
+    st_t s0 = { zk, "x", 0, 1, 0, 2, { 1, 2 } };
+    ck_assert(spin(p_state, &s0));
+    /* Leader 1 dies: 2 leads, ISR shrinks, epoch + 1. */
+    sm_zk_broker_free(b1);
+    sm_zk_close(zk1);
+    st_t s1 = { zk, "x", 0, 2, 1, 1, { 2 } };
+    ck_assert(spin(p_state, &s1));
+    lai_t l1 = { &r2, "x", 0, 2, 1 };
+    (void)l1;
+    /* The last ISR member dies: offline (-1), ISR keeps it. */
+    sm_zk_broker_free(b2);
+    sm_zk_close(zk2);
+    st_t s2 = { zk, "x", 0, -1, 2, 1, { 2 } };
+    ck_assert(spin(p_state, &s2));
+    /* Out-of-sync broker 1 returns: unclean election is off, so the
+     * partition stays offline. */
+    zk1 = open_zk();
+    rec_t r1b = { 0 };
+    b1 = start_broker(zk1, 1, &r1b, NULL, err, sizeof(err));
+    ck_assert(b1 != NULL);
+    um_t u = { &r, r.um_calls };
+    ck_assert(spin(p_um_more, &u));
+    ck_assert(spin(p_active, c));
+    ck_assert(p_state(&s2));
+    /* Topic-level unclean.leader.election.enable=true: the next event
+     * (another broker arriving) elects broker 1 with ISR [1]. */
+    sm_props_t cfg;
+    sm_props_init(&cfg);
+    sm_props_set(&cfg, "unclean.leader.election.enable", "true");
+    ck_assert_int_eq(sm_zk_admin_set_topic_config(zk, "x", &cfg, err, sizeof(err)), SM_ERR_NONE);
+    sm_props_free(&cfg);
+    sm_zk_t *zk3 = open_zk();
+    rec_t r3 = { 0 };
+    sm_zk_broker_t *b3 = start_broker(zk3, 3, &r3, NULL, err, sizeof(err));
+    st_t s3 = { zk, "x", 0, 1, 3, 1, { 1 } };
+    ck_assert(spin(p_state, &s3));
+    sm_ctrl_free(c);
+    sm_zk_broker_free(b3);
+    sm_zk_broker_free(b1);
+    sm_zk_broker_free(b);
+    sm_zk_close(zk3);
+    sm_zk_close(zk1);
+    sm_zk_close(zk);
+}
+END_TEST
+
+typedef struct { int called; int16_t err; int n; char first[64]; } csr_t;
+static void
+cs_done(void *arg, int16_t error, const sm_ctrl_tp_t *rem, int n)
+{
+    csr_t *x = arg;
+    x->called++;
+    x->err = error;
+    x->n = n;
+    if (n) snprintf(x->first, sizeof(x->first), "%s-%d", rem[0].topic, rem[0].partition);
+}
+static int p_cs(void *a) { return ((csr_t *)a)->called > 0; }
+
+START_TEST(t_controlled_shutdown)
+{
+    sm_zk_t *zk = open_zk(), *zk1 = open_zk();
+    rec_t r = { 0 }, r1 = { 0 };
+    char err[512];
+    sm_zk_broker_t *b = start_broker(zk, 0, &r, NULL, err, sizeof(err));
+    sm_zk_broker_t *b1 = start_broker(zk1, 1, &r1, NULL, err, sizeof(err));
+    ck_assert(b && b1);
+    sm_ctrl_t *c = start_ctrl(zk, 0, &r, 1);
+    ck_assert(spin(p_active, c));
+    sm_ctrl_t *c1 = start_ctrl(zk1, 1, &r1, 1);
+    int32_t reps10[] = { 1, 0 }, reps01[] = { 0, 1 }, reps12[] = { 1, 2 };
+    create_topic(zk, "cs", 1, reps10, 2);
+    create_topic(zk, "fo", 1, reps01, 2);
+    create_topic(zk, "two", 1, reps12, 2);    /* broker 2 never registered: ISR [1] */
+    st_t a0 = { zk, "cs", 0, 1, 0, 2, { 1, 0 } }, b0 = { zk, "fo", 0, 0, 0, 2, { 0, 1 } },
+         c0 = { zk, "two", 0, 1, 0, 1, { 1 } };
+    ck_assert(spin(p_state, &a0) && spin(p_state, &b0) && spin(p_state, &c0));
+    ck_assert(spin(p_active, c));
+
+    csr_t x = { 0 };
+    sm_ctrl_controlled_shutdown(c1, 1, -1, cs_done, &x);     /* not the controller */
+    ck_assert_int_eq(x.called, 1);
+    ck_assert_int_eq(x.err, 41);
+    memset(&x, 0, sizeof(x));
+    sm_ctrl_controlled_shutdown(c, 7, -1, cs_done, &x);      /* unknown broker */
+    ck_assert(spin(p_cs, &x));
+    ck_assert_int_eq(x.err, 8);
+    memset(&x, 0, sizeof(x));
+    sm_ctrl_controlled_shutdown(c, 1, 1, cs_done, &x);       /* stale broker epoch */
+    ck_assert(spin(p_cs, &x));
+    ck_assert_int_eq(x.err, 77);
+
+    memset(&x, 0, sizeof(x));
+    int stops = r.stop_calls;
+    struct Stat bst;
+    ck_assert_int_eq(sm_zk_exists(zk, "/brokers/ids/1", &bst), ZOK);
+    sm_ctrl_controlled_shutdown(c, 1, bst.czxid, cs_done, &x);
+    ck_assert(spin(p_cs, &x));
+    ck_assert_int_eq(x.called, 1);
+    ck_assert_int_eq(x.err, 0);
+    ck_assert_int_eq(x.n, 1);                   /* nobody else in sync for two-0 */
+    ck_assert_str_eq(x.first, "two-0");
+    st_t a1 = { zk, "cs", 0, 0, 1, 1, { 0 } }, b1s = { zk, "fo", 0, 0, 1, 1, { 0 } };
+    ck_assert(p_state(&a1));                     /* leadership moved, 1 left the ISR */
+    ck_assert(p_state(&b1s));                    /* follower 1 left the ISR */
+    ck_assert(p_state(&c0));                     /* unchanged */
+    ck_assert_int_eq(r.stop_calls, stops + 1);   /* StopReplica(delete=false) for fo-0 on 1 */
+    ck_assert_str_eq(r.stopped, "fo");
+    ck_assert_int_eq(r.stop_broker, 1);
+    ck_assert_int_eq(r.stop_delete, 0);
+    lai_t l = { &r, "cs", 0, 0, 1 };
+    ck_assert(p_lai(&l));
+    sm_ctrl_free(c1);
+    sm_ctrl_free(c);
+    sm_zk_broker_free(b1);
+    sm_zk_broker_free(b);
+    sm_zk_close(zk1);
+    sm_zk_close(zk);
+}
+END_TEST
+
+START_TEST(t_preferred_election)
+{
+    sm_zk_t *zk = open_zk(), *zk0 = open_zk(), *zk1 = open_zk();
+    rec_t r = { 0 }, r0 = { 0 }, r1 = { 0 };
+    char err[512];
+    sm_zk_broker_t *b2 = start_broker(zk, 2, &r, NULL, err, sizeof(err));
+    sm_ctrl_t *c = start_ctrl(zk, 2, &r, 1);
+    ck_assert(spin(p_active, c));
+    sm_zk_broker_t *b0 = start_broker(zk0, 0, &r0, NULL, err, sizeof(err));
+    sm_zk_broker_t *b1 = start_broker(zk1, 1, &r1, NULL, err, sizeof(err));
+    ck_assert(b2 && b0 && b1);
+    int32_t reps[] = { 0, 1 };
+    create_topic(zk, "p", 2, reps, 2);
+    st_t s0 = { zk, "p", 0, 0, 0, 2, { 0, 1 } };
+    ck_assert(spin(p_state, &s0));
+    /* Preferred leader 0 dies and returns: leadership stays on 1. */
+    sm_zk_broker_free(b0);
+    sm_zk_close(zk0);
+    st_t s1 = { zk, "p", 0, 1, 1, 1, { 1 } }, s1b = { zk, "p", 1, 1, 1, 1, { 1 } };
+    ck_assert(spin(p_state, &s1) && spin(p_state, &s1b));
+    zk0 = open_zk();
+    b0 = start_broker(zk0, 0, &r0, NULL, err, sizeof(err));
+    ck_assert(b0 != NULL);
+    /* Leader 1 adds 0 back to the ISRs and notifies the controller. */
+    int32_t isr[] = { 1, 0 };
+    leader_sets_isr(zk, "p", 0, isr, 2, 1);
+    leader_sets_isr(zk, "p", 1, isr, 2, 0);
+    path_t none = { zk, "/isr_change_notification" };
+    ck_assert(spin(p_no_children, &none));   /* processed and deleted */
+    ck_assert(spin(p_active, c));
+    /* Admin-triggered preferred election for p-0 only. */
+    const char *json = "{\"version\":1,\"partitions\":[{\"topic\":\"p\",\"partition\":0}]}";
+    ck_assert_int_eq(sm_zk_create(zk, "/admin/preferred_replica_election", json, (int)strlen(json), 0, NULL, NULL),
+                     ZOK);
+    st_t s2 = { zk, "p", 0, 0, 2, 2, { 1, 0 } };
+    ck_assert(spin(p_state, &s2));
+    path_t pe = { zk, "/admin/preferred_replica_election" };
+    ck_assert(spin(p_absent, &pe));
+    ck_assert(spin(p_active, c));
+    st_t s3 = { zk, "p", 1, 1, 1, 2, { 1, 0 } };
+    ck_assert(p_state(&s3));   /* not listed: untouched */
+    /* The auto-rebalance check moves p-1 back to its preferred leader. */
+    sm_ctrl_check_imbalance(c);
+    st_t s4 = { zk, "p", 1, 0, 2, 2, { 1, 0 } };
+    ck_assert(spin(p_state, &s4));
+    sm_ctrl_free(c);
+    sm_zk_broker_free(b0);
+    sm_zk_broker_free(b1);
+    sm_zk_broker_free(b2);
+    sm_zk_close(zk0);
+    sm_zk_close(zk1);
+    sm_zk_close(zk);
+}
+END_TEST
+
+typedef struct { sm_zk_t *zk; const char *path; const char *want; } data_t;
+static int
+p_data(void *a)
+{
+    data_t *d = a;
+    char *data = NULL;
+    int len, ok = 0;
+    if (sm_zk_get(d->zk, d->path, &data, &len, NULL) == ZOK && data) ok = !strcmp(data, d->want);
+    free(data);
+    return ok;
+}
+
+START_TEST(t_reassignment)
+{
+    sm_zk_t *zk = open_zk(), *zk1 = open_zk(), *zk2 = open_zk();
+    rec_t r = { 0 }, r1 = { 0 }, r2 = { 0 };
+    char err[512];
+    sm_zk_broker_t *b = start_broker(zk, 0, &r, NULL, err, sizeof(err));
+    sm_zk_broker_t *b1 = start_broker(zk1, 1, &r1, NULL, err, sizeof(err));
+    sm_zk_broker_t *b2 = start_broker(zk2, 2, &r2, NULL, err, sizeof(err));
+    ck_assert(b && b1 && b2);
+    sm_ctrl_t *c = start_ctrl(zk, 0, &r, 1);
+    ck_assert(spin(p_active, c));
+    int32_t reps[] = { 0, 1 };
+    create_topic(zk, "r", 1, reps, 2);
+    st_t s0 = { zk, "r", 0, 0, 0, 2, { 0, 1 } };
+    ck_assert(spin(p_state, &s0));
+    /* Malformed entries are dropped, valid ones driven. */
+    const char *json = "{\"version\":1,\"partitions\":[{\"topic\":\"r\",\"partition\":0,\"replicas\":[1,2]},"
+                       "{\"topic\":\"nope\",\"partition\":0,\"replicas\":[1]}]}";
+    ck_assert_int_eq(sm_zk_create(zk, "/admin/reassign_partitions", json, (int)strlen(json), 0, NULL, NULL), ZOK);
+    /* Phase A: RS = TRS + (ORS - TRS), adding 2, removing 0, epoch + 1. */
+    data_t da = { zk, "/brokers/topics/r", "{\"version\":2,\"partitions\":{\"0\":[1,2,0]},\"adding_replicas\":"
+                                           "{\"0\":[2]},\"removing_replicas\":{\"0\":[0]}}" };
+    ck_assert(spin(p_data, &da));
+    st_t s1 = { zk, "r", 0, 0, 1, 2, { 0, 1 } };
+    ck_assert(spin(p_state, &s1));
+    ck_assert(spin(p_active, c));
+    int lai_to_2 = 0;
+    for (int i = 0; i < r.nlai; i++) lai_to_2 |= r.lai[i].broker == 2 && !strcmp(r.lai[i].topic, "r");
+    ck_assert(lai_to_2);   /* the new replica is told to start fetching */
+    data_t dz = { zk, "/admin/reassign_partitions",
+                  "{\"version\":1,\"partitions\":[{\"topic\":\"r\",\"partition\":0,\"replicas\":[1,2]}]}" };
+    ck_assert(spin(p_data, &dz));   /* the invalid entry was removed */
+    ck_assert_int_eq(sm_ctrl_reassignments(c), 1);
+    /* Broker 2 catches up: leader 0 adds it to the ISR. Phase B elects 1
+     * (0 is leaving), shrinks the ISR to the targets, stops 0. */
+    int32_t isr[] = { 0, 1, 2 };
+    leader_sets_isr(zk, "r", 0, isr, 3, 1);
+    st_t s2 = { zk, "r", 0, 1, 2, 2, { 1, 2 } };
+    ck_assert(spin(p_state, &s2));
+    data_t db = { zk, "/brokers/topics/r", "{\"version\":2,\"partitions\":{\"0\":[1,2]},\"adding_replicas\":{},"
+                                           "\"removing_replicas\":{}}" };
+    ck_assert(spin(p_data, &db));
+    path_t pz = { zk, "/admin/reassign_partitions" };
+    ck_assert(spin(p_absent, &pz));
+    ck_assert(spin(p_active, c));
+    ck_assert_str_eq(r.stopped, "r");
+    ck_assert_int_eq(r.stop_broker, 0);
+    ck_assert_int_eq(r.stop_delete, 1);
+    ck_assert_int_eq(sm_ctrl_reassignments(c), 0);
+    sm_ctrl_free(c);
+    sm_zk_broker_free(b2);
+    sm_zk_broker_free(b1);
+    sm_zk_broker_free(b);
+    sm_zk_close(zk2);
+    sm_zk_close(zk1);
+    sm_zk_close(zk);
+}
+END_TEST
+
+/* Controller failover benchmark (SAMSA_CTRL_BENCH=<partitions>, e.g.
+ * 10000; skipped otherwise): 3 brokers, one RF-2 topic; the controller
+ * (also broker 0) goes away and a standby takes over. Prints the time to
+ * the new controller being active, and to every partition having a live
+ * leader with the new controller idle. */
+static int p_is_active(void *c) { return sm_ctrl_is_active(c); }
+
+START_TEST(t_failover_bench)
+{
+    const char *env = getenv("SAMSA_CTRL_BENCH");
+    int32_t n = env ? atoi(env) : 0;
+    if (n <= 0) return;
+    sm_zk_t *zk0 = open_zk(), *zk1 = open_zk(), *zk2 = open_zk();
+    rec_t r0 = { 0 }, r1 = { 0 }, r2 = { 0 };
+    char err[512];
+    sm_zk_broker_t *b0 = start_broker(zk0, 0, &r0, NULL, err, sizeof(err));
+    sm_zk_broker_t *b1 = start_broker(zk1, 1, &r1, NULL, err, sizeof(err));
+    sm_zk_broker_t *b2 = start_broker(zk2, 2, &r2, NULL, err, sizeof(err));
+    ck_assert(b0 && b1 && b2);
+    sm_ctrl_t *c0 = start_ctrl(zk0, 0, &r0, 1);
+    ck_assert(spin(p_active, c0));
+    sm_ctrl_t *c1 = start_ctrl(zk1, 1, &r1, 1);
+    sm_topic_assignment_t a = { 0 };
+    a.npartitions = n;
+    a.nreplicas = sm_calloc((size_t)n, sizeof(int32_t));
+    a.replicas = sm_calloc((size_t)n, sizeof(int32_t *));
+    for (int32_t p = 0; p < n; p++) {
+        a.nreplicas[p] = 2;
+        a.replicas[p] = sm_malloc(2 * sizeof(int32_t));
+        a.replicas[p][0] = p % 3;
+        a.replicas[p][1] = (p + 1) % 3;
+    }
+    int64_t t = sm_mono_ms();
+    ck_assert_int_eq(sm_zk_admin_create_topic(zk1, "big", &a, NULL, err, sizeof(err)), SM_ERR_NONE);
+    st_t last = { zk1, "big", n - 1, (n - 1) % 3, 0, 2, { (n - 1) % 3, n % 3 } };
+    ck_assert(spin(p_state, &last));
+    ck_assert(spin(p_active, c0));
+    fprintf(stderr, "bench: %d partitions created and online in %lld ms\n", n, (long long)(sm_mono_ms() - t));
+    ck_assert(spin(p_knows_controller, c1));
+
+    int64_t t0 = sm_mono_ms();
+    sm_ctrl_free(c0);
+    sm_zk_broker_free(b0);
+    sm_zk_close(zk0);
+    /* Closing zk0 blocks this thread (and so c1's loop); count from here
+     * too, which is when c1 can start processing. */
+    int64_t t0b = sm_mono_ms();
+    ck_assert(spin(p_is_active, c1));
+    int64_t t_active = sm_mono_ms();
+    ck_assert(spin(p_active, c1));
+    st_t moved = { zk1, "big", 0, 1, 1, 1, { 1 } };   /* led by 0 before */
+    ck_assert(spin(p_state, &moved));
+    ck_assert(spin(p_active, c1));
+    int64_t t_done = sm_mono_ms();
+    int32_t bad = 0;
+    for (int32_t p = 0; p < n; p++) {
+        sm_partition_state_t ps;
+        if (sm_zk_admin_get_partition_state(zk1, "big", p, &ps) != 0 || ps.leader < 1) bad++;
+        else sm_partition_state_free(&ps);
+    }
+    fprintf(stderr, "bench: controller failover with %d partitions: old controller gone in %lld ms; new one "
+            "active after %lld ms, all partitions led by live brokers and controller idle after %lld ms "
+            "(%d without leader)\n", n, (long long)(t0b - t0), (long long)(t_active - t0b),
+            (long long)(t_done - t0b), bad);
+    ck_assert_int_eq(bad, 0);
+    sm_topic_assignment_free(&a);
+    sm_ctrl_free(c1);
+    sm_zk_broker_free(b1);
+    sm_zk_broker_free(b2);
+    sm_zk_close(zk1);
+    sm_zk_close(zk2);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -608,6 +1057,7 @@ main(void)
     Suite *s = suite_create("zk_live");
     TCase *tc = tcase_create("live");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, t_registration);
     tcase_add_test(tc, t_duplicate_id);
     tcase_add_test(tc, t_session_expiry);
@@ -617,6 +1067,12 @@ main(void)
     tcase_add_test(tc, t_delete_enabled);
     tcase_add_test(tc, t_delete_disabled);
     tcase_add_test(tc, t_connect_timeout);
+    tcase_add_test(tc, t_epoch_fencing);
+    tcase_add_test(tc, t_broker_loss_unclean);
+    tcase_add_test(tc, t_controlled_shutdown);
+    tcase_add_test(tc, t_preferred_election);
+    tcase_add_test(tc, t_reassignment);
+    tcase_add_test(tc, t_failover_bench);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
