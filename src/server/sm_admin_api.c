@@ -28,8 +28,18 @@ typedef struct tcfg_s {
     struct tcfg_s *next;
 } tcfg_t;
 
+#define TCFG_BUCKETS 1024
+
 static pthread_mutex_t tcfg_lock = PTHREAD_MUTEX_INITIALIZER;
-static tcfg_t *tcfg_head;
+static tcfg_t *tcfg_buckets[TCFG_BUCKETS];
+
+static tcfg_t **
+tcfg_bucket(const char *topic)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = topic; *p; p++) { h ^= (uint8_t)*p; h *= 16777619u; }
+    return &tcfg_buckets[h % TCFG_BUCKETS];
+}
 
 /* Fill overrides-derived settings; props is consumed into the entry. */
 static void
@@ -45,7 +55,7 @@ tcfg_compute(tcfg_t *e)
 static tcfg_t *
 tcfg_find(const char *topic)
 {
-    for (tcfg_t *e = tcfg_head; e; e = e->next)
+    for (tcfg_t *e = *tcfg_bucket(topic); e; e = e->next)
         if (!strcmp(e->topic, topic)) return e;
     return NULL;
 }
@@ -75,8 +85,9 @@ sm_topic_log_config(void *arg, const char *topic, sm_log_config_t *out, int32_t 
         free(n->topic);
         free(n);
     } else {
-        n->next = tcfg_head;
-        tcfg_head = e = n;
+        tcfg_t **b = tcfg_bucket(topic);
+        n->next = *b;
+        *b = e = n;
     }
     *out = e->cfg;
     if (min_isr) *min_isr = e->min_isr;
@@ -87,7 +98,7 @@ void
 sm_topic_config_invalidate(const char *topic)
 {
     pthread_mutex_lock(&tcfg_lock);
-    for (tcfg_t **pp = &tcfg_head; *pp; pp = &(*pp)->next) {
+    for (tcfg_t **pp = tcfg_bucket(topic); *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->topic, topic)) continue;
         tcfg_t *e = *pp;
         *pp = e->next;

@@ -212,3 +212,60 @@ def test_zookeeper_restart_keeps_serving(workdir):
         if b:
             b.stop()
         z.stop()
+
+
+SEED_SERVER_PROPERTIES = """\
+# The sample server.properties of the seed document (shared/seeds/001, section 7),
+# with paths and hosts adjusted for a test on 127.0.0.1.
+broker.id=0
+port={port}
+num.network.threads=3
+num.io.threads=8
+socket.send.buffer.bytes=102400
+socket.receive.buffer.bytes=102400
+socket.request.max.bytes=104857600
+log.dirs={logdir}
+num.partitions=2
+num.recovery.threads.per.data.dir=1
+log.retention.hours=168
+log.roll.hours=1
+log.segment.bytes=1073741824
+log.retention.check.interval.ms=300000
+log.cleaner.enable=true
+zookeeper.connect={zk}
+zookeeper.connection.timeout.ms=6000
+log.flush.interval.messages=10000
+log.flush.interval.ms=3000
+delete.topic.enable=true
+host.name=127.0.0.1
+
+advertised.host.name=127.0.0.1
+"""
+
+
+def test_seed_sample_server_properties(cluster, workdir):
+    port = H.free_port()
+    d = os.path.join(workdir, "seed-%d" % port)
+    os.makedirs(d)
+    path = os.path.join(d, "server.properties")
+    with open(path, "w") as f:
+        f.write(SEED_SERVER_PROPERTIES.format(port=port, logdir=os.path.join(d, "data"), zk=cluster.zk_connect))
+    logf = open(os.path.join(d, "server.log"), "wb")
+    proc = subprocess.Popen(server_cmd(path), stdout=logf, stderr=subprocess.STDOUT)
+    H.LIVE[proc.pid] = "seed broker"
+    try:
+        H.wait_until(lambda: "started" in open(os.path.join(d, "server.log")).read() and H.port_open(port),
+                     60, what="seed-config broker start")
+        text = open(os.path.join(d, "server.log")).read()
+        assert "isn't a known config" not in text
+        bootstrap = "127.0.0.1:%d" % port
+        # num.partitions=2 applies to auto-created topics; advertised.host.name is what clients see.
+        offsets = produce(bootstrap, "seed-topic", [b"a", b"b"], partition=1)
+        assert offsets == [0, 1]
+        md = K.admin(bootstrap).list_topics("seed-topic", timeout=10)
+        assert len(md.topics["seed-topic"].partitions) == 2
+        assert [(b.host, b.port) for b in md.brokers.values()] == [("127.0.0.1", port)]
+    finally:
+        H.kill_pid(proc.pid)
+        H.LIVE.pop(proc.pid, None)
+        logf.close()
