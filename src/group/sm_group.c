@@ -947,7 +947,7 @@ update_static_member(sm_gc_t *gc, group_t *g, member_t *m, const sm_gc_join_t *r
 {
     char *current_leader = g->leader ? sm_strdup(g->leader) : NULL;
     /* The old incarnation is fenced: its outstanding requests fail. */
-    member_fail_waiters(gc, m, SM_GERR_FENCED_INSTANCE_ID);
+    member_fail_waiters(gc, m, SM_ERR_FENCED_INSTANCE_ID);
     if (g->leader && !strcmp(g->leader, m->id)) set_str(&g->leader, new_id);
     sm_log_info(LOGGER, "[GroupCoordinator %d]: Static member %s of group %s with unknown member id rejoins, assigning new member id %s",
                 gc->cfg.broker_id, m->instance_id, g->id, new_id);
@@ -1014,7 +1014,7 @@ sm_gc_join(sm_gc_t *gc, const sm_gc_join_t *req, void *waiter, int64_t now)
         }
         member_t *st = member_find_static(g, req->group_instance_id);
         if (!st && g->nmembers + g->npending >= gc->cfg.max_size) {
-            join_error(gc, waiter, SM_GERR_GROUP_MAX_SIZE_REACHED, mid);
+            join_error(gc, waiter, SM_ERR_GROUP_MAX_SIZE_REACHED, mid);
             return;
         }
         char *id = new_member_id(gc, req->group_instance_id.len >= 0 ? req->group_instance_id : req->client_id);
@@ -1028,7 +1028,7 @@ sm_gc_join(sm_gc_t *gc, const sm_gc_join_t *req, void *waiter, int64_t now)
             p->next = g->pending;
             g->pending = p;
             g->npending++;
-            join_error(gc, waiter, SM_GERR_MEMBER_ID_REQUIRED, SM_BYTES_STR(id));
+            join_error(gc, waiter, SM_ERR_MEMBER_ID_REQUIRED, SM_BYTES_STR(id));
         } else {
             add_member_and_rebalance(gc, g, req, id, waiter, now);
         }
@@ -1051,7 +1051,7 @@ sm_gc_join(sm_gc_t *gc, const sm_gc_join_t *req, void *waiter, int64_t now)
         add_member_and_rebalance(gc, g, req, id, waiter, now);
         return;
     }
-    if (is_fenced(g, mid, req->group_instance_id)) { join_error(gc, waiter, SM_GERR_FENCED_INSTANCE_ID, mid); return; }
+    if (is_fenced(g, mid, req->group_instance_id)) { join_error(gc, waiter, SM_ERR_FENCED_INSTANCE_ID, mid); return; }
     member_t *m = member_find(g, mid);
     if (!m || (req->group_instance_id.len >= 0 && !member_find_static(g, req->group_instance_id))) {
         join_error(gc, waiter, SM_ERR_UNKNOWN_MEMBER_ID, mid);
@@ -1094,7 +1094,7 @@ sm_gc_sync(sm_gc_t *gc, sm_bytes_t group_id, int32_t generation, sm_bytes_t memb
     member_t *m = g ? member_find(g, member_id) : NULL;
     if (!g) err = SM_ERR_UNKNOWN_MEMBER_ID;
     else if (g->state == SM_GC_DEAD) err = SM_ERR_COORDINATOR_NOT_AVAILABLE;
-    else if (is_fenced(g, member_id, instance)) err = SM_GERR_FENCED_INSTANCE_ID;
+    else if (is_fenced(g, member_id, instance)) err = SM_ERR_FENCED_INSTANCE_ID;
     else if (!m) err = SM_ERR_UNKNOWN_MEMBER_ID;
     else if (generation != g->generation) err = SM_ERR_ILLEGAL_GENERATION;
     else if (g->state == SM_GC_EMPTY) err = SM_ERR_UNKNOWN_MEMBER_ID;
@@ -1135,7 +1135,7 @@ sm_gc_heartbeat(sm_gc_t *gc, sm_bytes_t group_id, int32_t generation, sm_bytes_t
     if (!g) return SM_ERR_UNKNOWN_MEMBER_ID;
     if (g->state == SM_GC_DEAD) return SM_ERR_COORDINATOR_NOT_AVAILABLE;
     if (g->state == SM_GC_EMPTY) return SM_ERR_UNKNOWN_MEMBER_ID;
-    if (is_fenced(g, member_id, instance)) return SM_GERR_FENCED_INSTANCE_ID;
+    if (is_fenced(g, member_id, instance)) return SM_ERR_FENCED_INSTANCE_ID;
     member_t *m = member_find(g, member_id);
     if (!m) return SM_ERR_UNKNOWN_MEMBER_ID;
     if (generation != g->generation) return SM_ERR_ILLEGAL_GENERATION;
@@ -1156,7 +1156,7 @@ sm_gc_leave(sm_gc_t *gc, sm_bytes_t group_id, int32_t n, const sm_leavegroup_mem
         sm_bytes_t inst = members[i].group_instance_id;
         if (!g) { errs[i] = SM_ERR_UNKNOWN_MEMBER_ID; continue; }
         if (g->state == SM_GC_DEAD) { errs[i] = SM_ERR_COORDINATOR_NOT_AVAILABLE; continue; }
-        if (mid.len > 0 && is_fenced(g, mid, inst)) { errs[i] = SM_GERR_FENCED_INSTANCE_ID; continue; }
+        if (mid.len > 0 && is_fenced(g, mid, inst)) { errs[i] = SM_ERR_FENCED_INSTANCE_ID; continue; }
         pending_t **pp = pending_find(g, mid);
         if (mid.len > 0 && *pp) {
             pending_t *p = *pp;
@@ -1198,7 +1198,7 @@ sm_gc_commit(sm_gc_t *gc, sm_bytes_t group_id, int32_t generation, sm_bytes_t me
     if (err == SM_ERR_NONE) {
         member_t *m = member_find(g, member_id);
         if (g->state == SM_GC_DEAD) err = SM_ERR_COORDINATOR_NOT_AVAILABLE;
-        else if (is_fenced(g, member_id, instance)) err = SM_GERR_FENCED_INSTANCE_ID;
+        else if (is_fenced(g, member_id, instance)) err = SM_ERR_FENCED_INSTANCE_ID;
         else if (generation < 0 && g->state == SM_GC_EMPTY) err = SM_ERR_NONE;
         else if (g->state == SM_GC_COMPLETING_REBALANCE) err = SM_ERR_REBALANCE_IN_PROGRESS;
         else if (!m) err = SM_ERR_UNKNOWN_MEMBER_ID;
@@ -1297,14 +1297,14 @@ sm_gc_delete_offsets(sm_gc_t *gc, sm_bytes_t group_id, int32_t n, const sm_bytes
     sm_err_t err = sm_gc_check(gc, group_id);
     if (err != SM_ERR_NONE) return err;
     group_t *g = group_get(gc, group_id);
-    if (!g || g->state == SM_GC_DEAD) return SM_GERR_GROUP_ID_NOT_FOUND;
+    if (!g || g->state == SM_GC_DEAD) return SM_ERR_GROUP_ID_NOT_FOUND;
     int consumer = g->protocol_type && !strcmp(g->protocol_type, "consumer");
-    if (g->state != SM_GC_EMPTY && !consumer) return SM_GERR_NON_EMPTY_GROUP;
+    if (g->state != SM_GC_EMPTY && !consumer) return SM_ERR_NON_EMPTY_GROUP;
     recs_t rs;
     recs_begin(gc, &rs);
     for (int32_t i = 0; i < n; i++) {
         if (g->state != SM_GC_EMPTY && subscribed(gc, g, topics[i])) {
-            errs[i] = SM_GERR_GROUP_SUBSCRIBED_TO_TOPIC;
+            errs[i] = SM_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
             continue;
         }
         errs[i] = SM_ERR_NONE;
@@ -1428,8 +1428,8 @@ sm_gc_delete_group(sm_gc_t *gc, sm_bytes_t group_id, int64_t now)
     sm_err_t err = sm_gc_check(gc, group_id);
     if (err != SM_ERR_NONE) return err;
     group_t *g = group_get(gc, group_id);
-    if (!g || g->state == SM_GC_DEAD) return SM_GERR_GROUP_ID_NOT_FOUND;
-    if (g->state != SM_GC_EMPTY) return SM_GERR_NON_EMPTY_GROUP;
+    if (!g || g->state == SM_GC_DEAD) return SM_ERR_GROUP_ID_NOT_FOUND;
+    if (g->state != SM_GC_EMPTY) return SM_ERR_NON_EMPTY_GROUP;
     sm_log_info(LOGGER, "[GroupCoordinator %d]: Group %s deleted (%s-%d)", gc->cfg.broker_id, g->id,
                 SM_GC_OFFSETS_TOPIC, g->partition);
     group_delete_persisted(gc, g, now);

@@ -30,14 +30,6 @@
 #include "proto/sm_proto_group.h"
 #include "proto/sm_records.h"
 
-/* Kafka error codes sm_err.h does not list yet. */
-#define SM_GERR_NON_EMPTY_GROUP ((sm_err_t)68)
-#define SM_GERR_GROUP_ID_NOT_FOUND ((sm_err_t)69)
-#define SM_GERR_MEMBER_ID_REQUIRED ((sm_err_t)79)
-#define SM_GERR_GROUP_MAX_SIZE_REACHED ((sm_err_t)81)
-#define SM_GERR_FENCED_INSTANCE_ID ((sm_err_t)82)
-#define SM_GERR_GROUP_SUBSCRIBED_TO_TOPIC ((sm_err_t)86)
-
 #define SM_GC_OFFSETS_TOPIC "__consumer_offsets"
 
 typedef enum {

@@ -1,6 +1,7 @@
 /*
  * sm_log_config.c - per-log settings: Kafka's topic-level log configs
- * (LogConfig) with their defaults and validation bounds.
+ * (LogConfig) with their defaults and validation bounds, including the
+ * compaction keys read by the log cleaner (sm_cleaner.h).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -32,6 +33,10 @@ sm_log_config_defaults(sm_log_config_t *c)
     c->file_delete_delay_ms = 60000;
     c->compression_type = -1;
     c->message_timestamp_difference_max_ms = INT64_MAX;
+    c->delete_retention_ms = 86400000;
+    c->min_cleanable_dirty_ratio = 0.5;
+    c->min_compaction_lag_ms = 0;
+    c->max_compaction_lag_ms = INT64_MAX;
 }
 
 /* Trimmed copy of value into buf (ConfigDef trims before parsing). */
@@ -147,6 +152,9 @@ sm_log_config_set(sm_log_config_t *c, const char *key, const char *value, char *
     NUM("max.message.bytes", 1, 0, INT32_MAX, max_message_bytes)
     NUM("file.delete.delay.ms", 0, 0, INT64_MAX, file_delete_delay_ms)
     NUM("message.timestamp.difference.max.ms", 0, 0, INT64_MAX, message_timestamp_difference_max_ms)
+    NUM("delete.retention.ms", 0, 0, INT64_MAX, delete_retention_ms)
+    NUM("min.compaction.lag.ms", 0, 0, INT64_MAX, min_compaction_lag_ms)
+    NUM("max.compaction.lag.ms", 0, 1, INT64_MAX, max_compaction_lag_ms)
 #undef NUM
     if (strcmp(key, "message.timestamp.type") == 0) {
         static const char *const o[] = { "CreateTime", "LogAppendTime" };
@@ -161,10 +169,6 @@ sm_log_config_set(sm_log_config_t *c, const char *key, const char *value, char *
      * validated and accepted so topic creation with them succeeds. */
     if (strcmp(key, "min.insync.replicas") == 0)
         return parse_num(key, value, 1, 1, INT32_MAX, &v, errstr, errlen) < 0 ? -1 : 1;
-    if (strcmp(key, "delete.retention.ms") == 0 || strcmp(key, "min.compaction.lag.ms") == 0)
-        return parse_num(key, value, 0, 0, INT64_MAX, &v, errstr, errlen) < 0 ? -1 : 1;
-    if (strcmp(key, "max.compaction.lag.ms") == 0)
-        return parse_num(key, value, 0, 1, INT64_MAX, &v, errstr, errlen) < 0 ? -1 : 1;
     if (strcmp(key, "unclean.leader.election.enable") == 0 || strcmp(key, "preallocate") == 0 ||
         strcmp(key, "message.downconversion.enable") == 0)
         return check_bool(key, value, errstr, errlen);
@@ -185,10 +189,12 @@ sm_log_config_set(sm_log_config_t *c, const char *key, const char *value, char *
             snprintf(errstr, errlen, "Invalid value %s for configuration %s: Not a number of type DOUBLE", value, key);
             return -1;
         }
-        if (d < 0 || d > 1) {
-            snprintf(errstr, errlen, "Invalid value %s for configuration %s: Value must be no more than 1", value, key);
+        if (d != d || d < 0 || d > 1) {   /* d != d: NaN */
+            snprintf(errstr, errlen, "Invalid value %s for configuration %s: Value must be %s", value, key,
+                     d < 0 ? "at least 0.0" : "no more than 1.0");
             return -1;
         }
+        c->min_cleanable_dirty_ratio = d;
         return 1;
     }
     if (strcmp(key, "message.format.version") == 0) {

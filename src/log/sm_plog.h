@@ -33,6 +33,10 @@ typedef struct {
     int64_t file_delete_delay_ms;    /* file.delete.delay.ms (60000) */
     int compression_type;            /* compression.type: -1 producer (default), else sm_codec_t */
     int64_t message_timestamp_difference_max_ms; /* (Long.MAX) */
+    int64_t delete_retention_ms;     /* delete.retention.ms: tombstones kept (1 day) */
+    double min_cleanable_dirty_ratio;/* min.cleanable.dirty.ratio (0.5) */
+    int64_t min_compaction_lag_ms;   /* min.compaction.lag.ms (0) */
+    int64_t max_compaction_lag_ms;   /* max.compaction.lag.ms (Long.MAX) */
 } sm_log_config_t;
 
 void sm_log_config_defaults(sm_log_config_t *c);

@@ -122,6 +122,9 @@ struct sm_net_s {
 
 static int net_node_id = -1;
 static uint64_t sendfile_calls, sendfile_bytes;
+static int64_t conns_open;               /* atomic: open connections, all threads */
+static uint64_t conns_accepted;          /* atomic */
+static void (*finish_hook)(sm_conn_t *c);
 
 static void conn_process(sm_conn_t *c);
 static void conn_flush(sm_conn_t *c);
@@ -130,6 +133,9 @@ static void conn_do_close(sm_conn_t *c, int level, const char *reason);
 void sm_net_set_node_id(int node_id) { net_node_id = node_id; }
 uint64_t sm_net_sendfile_calls(void) { return __atomic_load_n(&sendfile_calls, __ATOMIC_RELAXED); }
 uint64_t sm_net_sendfile_bytes(void) { return __atomic_load_n(&sendfile_bytes, __ATOMIC_RELAXED); }
+int64_t sm_net_connection_count(void) { return __atomic_load_n(&conns_open, __ATOMIC_RELAXED); }
+uint64_t sm_net_connections_accepted(void) { return __atomic_load_n(&conns_accepted, __ATOMIC_RELAXED); }
+void sm_net_set_finish_hook(void (*fn)(sm_conn_t *c)) { finish_hook = fn; }
 
 static void
 format_addr(const struct sockaddr *sa, char *out, size_t outlen)
@@ -223,6 +229,7 @@ conn_do_close(sm_conn_t *c, int level, const char *reason)
         return;
     SM_LOG(level, LOGGER, LOG_PFX "Closing connection from %s: %s", net_node_id, c->peer, reason);
     c->closed = 1;
+    __atomic_sub_fetch(&conns_open, 1, __ATOMIC_RELAXED);
     event_free(c->rev);
     event_free(c->wev);
     event_free(c->cev);
@@ -370,6 +377,8 @@ conn_finish(sm_conn_t *c)
     if (!c->busy)
         return;   /* a handler bug (double finish); ignore rather than corrupt framing */
     c->busy = 0;
+    if (finish_hook)
+        finish_hook(c);
     c->rstart += c->cur_total;
     c->rlen -= c->cur_total;
     c->cur_total = 0;
@@ -691,6 +700,8 @@ conn_new(worker_t *w, int fd, const char *peer)
     c->w = w;
     c->fd = fd;
     c->refs = 1;
+    __atomic_add_fetch(&conns_open, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&conns_accepted, 1, __ATOMIC_RELAXED);
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
     c->rbuf = sm_malloc(RBUF_INIT);
     c->rcap = RBUF_INIT;

@@ -109,5 +109,13 @@ void *sm_conn_data(const sm_conn_t *c);
 /* Counters for metrics and tests: total sendfile(2) calls and bytes. */
 uint64_t sm_net_sendfile_calls(void);
 uint64_t sm_net_sendfile_bytes(void);
+/* Connections open now, and accepted since start (all listeners, any thread). */
+int64_t  sm_net_connection_count(void);
+uint64_t sm_net_connections_accepted(void);
+/* Process-wide hook called on the connection's thread each time a request
+ * is finished (sm_conn_respond/sm_conn_no_response), before the next frame
+ * is dispatched; metrics use it to time requests. Set before sm_net_start;
+ * NULL removes it. */
+void sm_net_set_finish_hook(void (*fn)(sm_conn_t *c));
 
 #endif

@@ -88,6 +88,8 @@ const sm_conf_def_t sm_broker_config_table[] = {
     { "samsa.log.level", SM_CONF_STRING, O(log_level), "INFO", 0, 0, 0, "Log level (TRACE..ERROR)" },
     { "samsa.log.file", SM_CONF_STRING, O(log_file), NULL, 0, 0, 0, "Log file; default stderr" },
     { "samsa.pid.file", SM_CONF_STRING, O(pid_file), NULL, 0, 0, 0, "Pid file written with --daemon" },
+    { "samsa.metrics.listener", SM_CONF_STRING, O(metrics_listener), "", 0, 0, 0, "Prometheus endpoint http://host:port; empty = off" },
+    { "samsa.metrics.per.partition.enable", SM_CONF_BOOL, O(metrics_per_partition), "false", 0, 0, 0, "Export per-partition log series" },
     { NULL, 0, 0, NULL, 0, 0, 0, NULL },
 };
 
@@ -175,6 +177,36 @@ sm_broker_topic_log_config(const sm_broker_config_t *c, const sm_props_t *overri
         if (sm_log_config_set(out, overrides->items[i].key, overrides->items[i].value, err, sizeof(err)) < 0)
             sm_log_warn("samsa.server", "Ignoring invalid topic config: %s", err);
     }
+}
+
+/* samsa.metrics.listener: "http://host:port" or "host:port" ("" = off;
+ * an empty host binds every interface; IPv6 hosts in brackets). */
+static int
+parse_metrics_listener(sm_broker_config_t *c, char *errstr, size_t errlen)
+{
+    const char *spec = c->metrics_listener ? c->metrics_listener : "";
+    while (*spec == ' ') spec++;
+    if (!*spec) return 0;
+    const char *hp = strncmp(spec, "http://", 7) == 0 ? spec + 7 : spec;
+    const char *colon = strrchr(hp, ':');
+    int64_t port;
+    char *host = colon ? sm_strndup(hp, (size_t)(colon - hp)) : NULL;
+    size_t hlen = host ? strlen(host) : 0;
+    int bad_host = host && (strpbrk(host, "/ ") != NULL || (hlen && host[0] == '[') != (hlen && host[hlen - 1] == ']'));
+    if (!colon || strstr(spec, "://") != (hp == spec ? NULL : spec + 4) || bad_host ||
+        sm_parse_i64(colon + 1, &port) < 0 || port < 0 || port > 65535) {
+        snprintf(errstr, errlen, "Invalid value %s for configuration samsa.metrics.listener: expected http://host:port",
+                 c->metrics_listener);
+        free(host);
+        return -1;
+    }
+    if (hlen >= 2 && host[0] == '[') {
+        memmove(host, host + 1, hlen - 2);
+        host[hlen - 2] = '\0';
+    }
+    c->metrics_host = host;
+    c->metrics_port = (int)port;
+    return 0;
 }
 
 static void
@@ -282,6 +314,7 @@ sm_broker_config_load(sm_broker_config_t *c, const char *path, const sm_props_t 
         snprintf(errstr, errlen, "Invalid value %s for configuration log.dirs: no directory", dirs);
         goto err;
     }
+    if (parse_metrics_listener(c, errstr, errlen) < 0) goto err;
     derive_log_defaults(c);
     sm_props_free(&props);
     return 0;
@@ -297,6 +330,7 @@ sm_broker_config_free(sm_broker_config_t *c)
     free_listeners(c->advertised, c->nadvertised);
     for (int i = 0; i < c->ndirs; i++) free(c->dirs[i]);
     free(c->dirs);
+    free(c->metrics_host);
     sm_conf_free(sm_broker_config_table, c);
     memset(c, 0, sizeof(*c));
 }

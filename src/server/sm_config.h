@@ -90,6 +90,8 @@ typedef struct {
     char *log_level;                 /* samsa extension: log4j root level */
     char *log_file;                  /* samsa extension: log file (default stderr) */
     char *pid_file;                  /* samsa extension: with --daemon */
+    char *metrics_listener;          /* samsa extension: Prometheus endpoint, "" = off */
+    int metrics_per_partition;       /* samsa extension: kafka_log_log_* series */
 
     /* Derived at validation. */
     sm_listener_t *listener;         /* parsed listeners */
@@ -99,6 +101,8 @@ typedef struct {
     char **dirs;                     /* parsed log.dirs */
     int ndirs;
     sm_log_config_t log_defaults;    /* broker-level defaults for topic logs */
+    char *metrics_host;              /* parsed samsa.metrics.listener; NULL = off */
+    int metrics_port;
 } sm_broker_config_t;
 
 extern const sm_conf_def_t sm_broker_config_table[];

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "core/sm_conf.h"
 #include "log/sm_logmgr.h"
+#include "metrics/sm_metrics.h"
 #include "net/sm_net.h"
 #include "proto/sm_proto.h"
 #include "repl/sm_replica.h"
@@ -50,6 +51,7 @@ void sm_handle_request(sm_conn_t *c, const uint8_t *frame, size_t len, void *opa
 /* Per-connection state kept in sm_conn_data. */
 typedef struct {
     sm_arena_t arena;                /* decoded request arrays; reset per request */
+    sm_metrics_req_t metrics;        /* in-flight request timing (src/metrics) */
 } sm_conn_ctx_t;
 
 /* Helpers shared by the handler files. */

@@ -43,3 +43,8 @@ bin_PROGRAMS += samsa-configs
 samsa_configs_SOURCES = src/tools/sm_configs.c
 samsa_configs_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 samsa_configs_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)
+
+bin_PROGRAMS += samsa-consumer-groups
+samsa_consumer_groups_SOURCES = src/tools/sm_consumer_groups.c
+samsa_consumer_groups_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+samsa_consumer_groups_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)

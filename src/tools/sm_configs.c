@@ -494,8 +494,8 @@ rk_describe(rd_kafka_t *rk)
             for (int i = 0; i < md->topic_cnt; i++) names[n++] = sm_strdup(md->topics[i].topic);
             qsort(names, (size_t)n, sizeof(char *), cmp_str);
         } else {
+            /* Kafka also lists the cluster default here; librdkafka cannot ask for it. */
             for (int i = 0; i < md->broker_cnt; i++) names[n++] = sm_asprintf("%d", md->brokers[i].id);
-            names[n++] = sm_strdup("<default>");
         }
         rd_kafka_metadata_destroy(md);
     }
@@ -561,6 +561,11 @@ rk_alter(rd_kafka_t *rk)
 static int
 rk_run(void)
 {
+    /* librdkafka refuses a ConfigResource with an empty name, which is how
+     * the wire addresses the cluster-wide broker default. */
+    if (C.name && !strcmp(C.name, "<default>"))
+        die_msg("The cluster-default broker config cannot be addressed through librdkafka; "
+                "use --zookeeper (while brokers are stopped, as Kafka requires for dynamic keys)");
     rd_kafka_t *rk = rk_open();
     if (sm_tool_has(&C.args, "describe")) rk_describe(rk);
     else rk_alter(rk);

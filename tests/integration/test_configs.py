@@ -183,12 +183,21 @@ def test_broker_configs(broker):
     a.alter_configs([res])[res].result(30)
     r = configs_zk(broker, "--entity-type", "brokers", "--entity-name", "0", "--describe")
     assert r.stdout == "Configs for brokers '0' are log.retention.ms=86400000\n"
-    # Cluster default through the tool.
+    r = configs_bs(broker, "--broker", "0", "--describe")
+    assert r.stdout.startswith("Dynamic configs for broker 0 are:\n")
+    # Cluster default: librdkafka cannot address it (empty resource name);
+    # over ZooKeeper only the throttle rates may change while brokers run.
     r = configs_bs(broker, "--entity-type", "brokers", "--entity-default", "--alter",
-                   "--add-config", "log.retention.bytes=1073741824")
-    assert r.stdout == "Completed updating default config for brokers in the cluster.\n"
+                   "--add-config", "log.retention.bytes=1073741824", check=False)
+    assert r.returncode == 1 and "cluster-default broker config" in r.stderr
+    r = configs_zk(broker, "--entity-type", "brokers", "--entity-default", "--alter",
+                   "--add-config", "log.retention.bytes=1073741824", check=False)
+    assert r.returncode == 1 and "when brokers are running" in r.stderr
+    r = configs_zk(broker, "--broker-defaults", "--alter", "--add-config",
+                   "follower.replication.throttled.rate=5000")
+    assert r.stdout == "Completed updating config for entity: default brokers.\n"
     r = configs_zk(broker, "--entity-type", "brokers", "--entity-default", "--describe")
-    assert r.stdout == "Configs for default brokers are log.retention.bytes=1073741824\n"
+    assert r.stdout == "Configs for default brokers are follower.replication.throttled.rate=5000\n"
     # Static-only keys are refused, like Kafka's DynamicBrokerConfig.
     bad = ConfigResource(ConfigResource.Type.BROKER, "0", set_config={"zookeeper.connect": "x"})
     with pytest.raises(KafkaException) as ei:

@@ -52,6 +52,13 @@ class Zk:
         data, _ = self.c.get("/brokers/topics/%s/partitions/%d/state" % (topic, partition))
         return json.loads(data.decode())
 
+    def registered(self, bid):
+        return self.c.exists("/brokers/ids/%d" % bid) is not None
+
+    def wait_unregistered(self, bid, timeout=30):
+        # A kill -9'ed broker can restart only once its session expired.
+        H.wait_until(lambda: not self.registered(bid), timeout, 0.2, "broker %d session to expire" % bid)
+
     def close(self):
         self.c.stop()
         self.c.close()
@@ -187,6 +194,7 @@ def test_acks_all_survives_leader_kill(cluster):
         new = wait_state(zk, topic, lambda s: s["leader"] not in (-1, old["leader"]), 40, "new leader")
         assert new["leader_epoch"] > old["leader_epoch"]
         H.wait_until(lambda: len(acked) > n_at_kill + 500, 90, 0.2, "acks after failover")
+        zk.wait_unregistered(victim.id)
         victim.start()
         wait_state(zk, topic, lambda s: len(s["isr"]) == 3, 60, "old leader back in ISR")
         H.wait_until(lambda: len(acked) > n_at_kill + 1500, 90, 0.2, "more acks")
@@ -253,6 +261,7 @@ def test_follower_catches_up_and_rejoins(cluster):
         vals = [b"while-down-%05d" % i for i in range(2000)]
         res = produce_sync(p, topic, vals)
         assert all(e is None for e, _ in res.values())
+        zk.wait_unregistered(follower.id)
         follower.start()
         s = wait_state(zk, topic, lambda s: follower.id in s["isr"], 60, "follower back in ISR")
         assert s["leader"] == leader
@@ -294,6 +303,7 @@ def test_divergent_tail_truncated(cluster):
         res = produce_sync(p2, topic, [b"new-%d" % i for i in range(10)])
         assert all(e is None for e, _ in res.values())
         assert sorted(off for _, off in res.values()) == list(range(20, 30))
+        zk.wait_unregistered(lb.id)
         lb.start()
         wait_state(zk, topic, lambda s: lb.id in s["isr"], 60, "old leader back in ISR")
         blob = wait_identical(cluster, topic, 30)

@@ -188,7 +188,7 @@ one_member_stable(sm_gc_t *gc, const char *group, char *out, int64_t now)
 {
     join(gc, 1, group, "", NULL, 1, 0, NULL, now);
     ck_assert(ans[1].answered);
-    ck_assert_int_eq(ans[1].err, SM_GERR_MEMBER_ID_REQUIRED);
+    ck_assert_int_eq(ans[1].err, SM_ERR_MEMBER_ID_REQUIRED);
     ck_assert_int_eq(ans[1].generation, -1);
     ck_assert(!strncmp(ans[1].member_id, "cli-", 4));
     strcpy(out, ans[1].member_id);
@@ -305,7 +305,7 @@ START_TEST(test_join_errors)
     ck_assert_int_eq(ans[7].err, SM_ERR_INCONSISTENT_GROUP_PROTOCOL);
     /* group.max.size = 1 */
     join(gc, 8, "g", "", NULL, 0, 0, NULL, 0);
-    ck_assert_int_eq(ans[8].err, SM_GERR_GROUP_MAX_SIZE_REACHED);
+    ck_assert_int_eq(ans[8].err, SM_ERR_GROUP_MAX_SIZE_REACHED);
     sm_gc_free(gc);
 }
 END_TEST
@@ -479,7 +479,7 @@ START_TEST(test_static_member_restart)
     ck_assert_str_eq(ans[5].assignment, "X2");
     /* The old incarnation is fenced. */
     ck_assert_int_eq(sm_gc_heartbeat(gc, SM_BYTES_STR("g"), 1, SM_BYTES_STR(s2), SM_BYTES_STR("inst-2"), 5000),
-                     SM_GERR_FENCED_INSTANCE_ID);
+                     SM_ERR_FENCED_INSTANCE_ID);
     ck_assert_int_eq(sm_gc_heartbeat(gc, SM_BYTES_STR("g"), 1, SM_BYTES_STR(n2), SM_BYTES_STR("inst-2"), 5000), SM_ERR_NONE);
     /* A static member that never comes back expires after its session. */
     ck_assert_int_eq(sm_gc_heartbeat(gc, SM_BYTES_STR("g"), 1, SM_BYTES_STR(n2), SM_BYTES_STR("inst-2"), 14000), SM_ERR_NONE);
@@ -578,7 +578,7 @@ START_TEST(test_offsets)
     ck_assert_int_eq(errs[0], SM_ERR_NONE);
     ck_assert(!sm_gc_fetch_offset(gc, SM_BYTES_STR("s"), SM_BYTES_STR("t"), 0, &got));
     ck_assert_int_eq(recs[nrecs - 1].vlen, -1);    /* tombstone */
-    ck_assert_int_eq(sm_gc_delete_offsets(gc, SM_BYTES_STR("none"), 1, topics, parts, errs, 1000), SM_GERR_GROUP_ID_NOT_FOUND);
+    ck_assert_int_eq(sm_gc_delete_offsets(gc, SM_BYTES_STR("none"), 1, topics, parts, errs, 1000), SM_ERR_GROUP_ID_NOT_FOUND);
     sm_gc_free(gc);
 }
 END_TEST
@@ -601,7 +601,7 @@ START_TEST(test_member_commit)
     /* OffsetDelete of a subscribed topic of an active consumer group: the
      * subscription here ("sub") is not a valid consumer protocol blob, so no
      * topic counts as subscribed. */
-    ck_assert_int_eq(sm_gc_delete_group(gc, SM_BYTES_STR("g"), 0), SM_GERR_NON_EMPTY_GROUP);
+    ck_assert_int_eq(sm_gc_delete_group(gc, SM_BYTES_STR("g"), 0), SM_ERR_NON_EMPTY_GROUP);
     sm_gc_free(gc);
 }
 END_TEST
@@ -656,8 +656,8 @@ START_TEST(test_describe_list_delete)
     ck_assert(sm_bytes_eq(d.group_state, "Dead"));
     ck_assert_int_eq(d.n_members, 0);
     sm_arena_free(&a);
-    ck_assert_int_eq(sm_gc_delete_group(gc, SM_BYTES_STR("g"), 0), SM_GERR_NON_EMPTY_GROUP);
-    ck_assert_int_eq(sm_gc_delete_group(gc, SM_BYTES_STR("x"), 0), SM_GERR_GROUP_ID_NOT_FOUND);
+    ck_assert_int_eq(sm_gc_delete_group(gc, SM_BYTES_STR("g"), 0), SM_ERR_NON_EMPTY_GROUP);
+    ck_assert_int_eq(sm_gc_delete_group(gc, SM_BYTES_STR("x"), 0), SM_ERR_GROUP_ID_NOT_FOUND);
     sm_leavegroup_member_t lm = { SM_BYTES_STR(m1), SM_BYTES_NULL };
     int16_t e;
     sm_gc_leave(gc, SM_BYTES_STR("g"), 1, &lm, &e, 0);
