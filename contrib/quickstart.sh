@@ -43,7 +43,8 @@ install_deps() {
         libzookeeper-mt-dev librdkafka-dev check \
         zookeeper default-jre-headless kcat \
         python3 python3-pytest python3-confluent-kafka python3-kafka python3-kazoo \
-        python3-snappy python3-lz4 python3-zstandard strace procps
+        python3-snappy python3-lz4 python3-zstandard strace procps \
+        golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
 }
 
 build_samsa() {

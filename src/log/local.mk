@@ -14,5 +14,14 @@ tests_unit_check_log_SOURCES = tests/unit/check_log.c
 tests_unit_check_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_log_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
+# Log cleaner (compaction of cleanup.policy=compact logs).
+libsamsa_a_SOURCES += src/log/sm_cleaner.c src/log/sm_cleaner.h
+
+check_PROGRAMS += tests/unit/check_cleaner
+TESTS += tests/unit/check_cleaner
+tests_unit_check_cleaner_SOURCES = tests/unit/check_cleaner.c
+tests_unit_check_cleaner_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_cleaner_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
 # Producer-state snapshots (<offset>.snapshot) and rebuild (idempotence helper).
 libsamsa_a_SOURCES += src/log/sm_pstate_snap.c src/log/sm_pstate_snap.h

@@ -47,6 +47,7 @@ struct sm_logmgr_s {
     lm_entry_t **buckets;
     size_t nbuckets, n;
     int64_t last_retention, last_flush, last_ckpt;
+    sm_cleaner_t *cleaner;           /* NULL when log.cleaner.enable=false */
 };
 
 static size_t
@@ -384,6 +385,11 @@ sm_logmgr_open(const sm_logmgr_config_t *cfg, char *errstr, size_t errlen)
     }
     sm_log_info(LOGGER, "[LogManager] Loaded %d logs in %lld ms.", total, (long long)(sm_mono_ms() - t0));
     m->last_retention = m->last_flush = m->last_ckpt = sm_now_ms();
+    if (cfg->cleaner.enable) {
+        sm_log_info(LOGGER, "[LogManager] Starting the log cleaner");
+        m->cleaner = sm_cleaner_new(&cfg->cleaner, m->cfg.dirs, m->cfg.ndirs);
+        sm_cleaner_start(m->cleaner, m);
+    }
     return m;
 err:
     free_mgr(m);
@@ -433,6 +439,7 @@ sm_logmgr_delete(sm_logmgr_t *m, const char *topic, int32_t partition)
             *pp = e->next;
             m->n--;
             m->counts[e->dir]--;
+            sm_cleaner_abort(m->cleaner, e->log, 1);
             sm_plog_delete(e->log);
             free(e);
             break;
@@ -524,6 +531,9 @@ sm_logmgr_shutdown(sm_logmgr_t *m)
 {
     if (!m) return;
     int64_t t0 = sm_mono_ms();
+    /* Before the lock: cleaner threads may be waiting for it. */
+    sm_cleaner_free(m->cleaner);
+    m->cleaner = NULL;
     pthread_mutex_lock(&m->lock);
     sm_log_info(LOGGER, "[LogManager] Shutting down.");
     int ok = 1;

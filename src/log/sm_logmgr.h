@@ -7,13 +7,15 @@
  * .kafka_cleanshutdown marker. Loads (and after an unclean shutdown,
  * recovers, logging progress per directory) every partition at start-up,
  * places new partitions in the directory holding the fewest, and runs the
- * periodic work (retention, time-based roll, flush.ms, checkpoints).
+ * periodic work (retention, time-based roll, flush.ms, checkpoints). It
+ * also owns the log cleaner (sm_cleaner.h) of compacted logs.
  * Thread-safe.
  */
 #ifndef SM_LOGMGR_H
 #define SM_LOGMGR_H
 
 #include <stdint.h>
+#include "log/sm_cleaner.h"
 #include "log/sm_plog.h"
 
 typedef struct sm_logmgr_s sm_logmgr_t;
@@ -28,6 +30,7 @@ typedef struct {
     int64_t flush_scheduler_interval_ms;   /* log.flush.scheduler.interval.ms */
     int64_t checkpoint_interval_ms;        /* log.flush.offset.checkpoint.interval.ms */
     sm_log_config_t defaults;        /* broker-level log defaults */
+    sm_cleaner_config_t cleaner;     /* log.cleaner.*; enable = 0 (zeroed config): no cleaner */
 } sm_logmgr_config_t;
 
 /* Lock and load every log dir. Fails (NULL + errstr) on a dir that cannot be

@@ -22,6 +22,7 @@
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "log/sm_ckpt.h"
+#include "log/sm_cleaner.h"
 #include "log/sm_plog.h"
 #include "log/sm_pstate_snap.h"
 #include "log/sm_seg.h"
@@ -212,6 +213,8 @@ parse_seg_name(const char *name, const char *sfx)
 static int
 scan_dir(sm_plog_t *l, int64_t **bases, int *n)
 {
+    /* An interrupted cleaner swap is completed first (sm_cleaner.h). */
+    if (sm_cleaner_recover_dir(l->dir, l->name) < 0) return -1;
     DIR *d = opendir(l->dir);
     if (!d) return -1;
     int cap = 0;
@@ -223,7 +226,7 @@ scan_dir(sm_plog_t *l, int64_t **bases, int *n)
         const char *nm = e->d_name;
         snprintf(path, sizeof(path), "%s/%s", l->dir, nm);
         if (has_suffix(nm, ".deleted") || has_suffix(nm, ".cleaned") || has_suffix(nm, ".swap")) {
-            /* No cleaner yet, so a .swap is never a completed compaction of ours. */
+            /* Swaps were completed above: whatever is left is garbage. */
             sm_log_info(LOGGER, "%s Deleting stray temporary file %s", l->name, path);
             unlink(path);
             continue;
@@ -1006,4 +1009,69 @@ sm_plog_set_config(sm_plog_t *l, const sm_log_config_t *cfg)
     pthread_rwlock_wrlock(&l->lock);
     l->cfg = *cfg;
     pthread_rwlock_unlock(&l->lock);
+}
+
+/* ---- log cleaner hooks (sm_cleaner.h) ---- */
+
+void
+sm_plog_clean_view(sm_plog_t *l, int with_files, sm_clean_view_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    pthread_rwlock_rdlock(&l->lock);
+    v->cfg = l->cfg;
+    v->log_start = l->log_start;
+    v->leo = l->leo;
+    v->hw = __atomic_load_n(&l->hw, __ATOMIC_ACQUIRE);
+    v->active_base = active(l)->base;
+    /* Logs that are not compacted come back without segments. */
+    int n = l->cfg.cleanup_compact ? l->nsegs - 1 : 0;
+    v->segs = sm_calloc((size_t)(n > 0 ? n : 1), sizeof(*v->segs));
+    for (int i = 0; i < n; i++) {
+        sm_seg_t *s = l->segs[i];
+        sm_clean_seg_t *c = &v->segs[i];
+        struct stat st;
+        c->base = s->base;
+        c->end = l->segs[i + 1]->base;
+        c->size = s->size;
+        c->max_ts = s->max_ts;
+        c->first_ts = s->first_ts;
+        c->mtime_ms = fstat(s->log->fd, &st) == 0 ? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 : 0;
+        c->file = with_files ? sm_file_ref(s->log) : NULL;
+    }
+    v->nsegs = n;
+    pthread_rwlock_unlock(&l->lock);
+}
+
+int
+sm_plog_clean_swap(sm_plog_t *l, const sm_clean_seg_t *old, int nold)
+{
+    int rc = -1, at = -1;
+    pthread_rwlock_wrlock(&l->lock);
+    /* i + nold < nsegs: the active segment is never replaced. */
+    for (int i = 0; nold > 0 && i + nold < l->nsegs && at < 0; i++)
+        if (l->segs[i]->log == old[0].file) at = i;
+    for (int k = 0; at >= 0 && k < nold; k++)
+        if (l->segs[at + k]->log != old[k].file || l->segs[at + k]->size != old[k].size) at = -1;
+    if (at >= 0) {
+        sm_seg_t *s = sm_cleaner_swap_in(l->dir, l->name, l->segs + at, nold, l->cfg.segment_index_bytes);
+        if (s) {
+            for (int k = 0; k < nold; k++) sm_seg_close(l->segs[at + k], 0);
+            l->segs[at] = s;
+            memmove(l->segs + at + 1, l->segs + at + nold, (size_t)(l->nsegs - at - nold) * sizeof(*l->segs));
+            l->nsegs -= nold - 1;
+            rc = 0;
+        }
+    }
+    pthread_rwlock_unlock(&l->lock);
+    return rc;
+}
+
+int64_t
+sm_plog_producer_last_offset(sm_plog_t *l, int64_t pid)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    const sm_pentry_t *e = sm_pstate_get(l->ps, pid);
+    int64_t v = e && e->nbatches > 0 ? e->batches[e->nbatches - 1].last_offset : -1;
+    pthread_rwlock_unlock(&l->lock);
+    return v;
 }

@@ -57,6 +57,14 @@ const sm_conf_def_t sm_broker_config_table[] = {
     { "log.message.timestamp.type", SM_CONF_STRING, O(log_message_timestamp_type), "CreateTime", 0, 0, 0, "CreateTime or LogAppendTime" },
     { "log.cleanup.policy", SM_CONF_STRING, O(log_cleanup_policy), "delete", 0, 0, 0, "delete and/or compact" },
     { "log.cleaner.enable", SM_CONF_BOOL, O(log_cleaner_enable), "true", 0, 0, 0, "Log cleaner (compaction)" },
+    { "log.cleaner.threads", SM_CONF_INT, O(log_cleaner_threads), "1", 1, 64, 0, "Log cleaner threads" },
+    { "log.cleaner.backoff.ms", SM_CONF_LONG, O(log_cleaner_backoff_ms), "15000", 0, I64MAX, 0, "Cleaner sleep when no log is dirty enough" },
+    { "log.cleaner.dedupe.buffer.size", SM_CONF_LONG, O(log_cleaner_dedupe_buffer_size), "134217728", 0, I64MAX, 0, "Offset map memory, all cleaner threads" },
+    { "log.cleaner.io.buffer.size", SM_CONF_INT, O(log_cleaner_io_buffer_size), "524288", 0, I32MAX, 0, "Cleaner read+write buffers, all threads" },
+    { "log.cleaner.min.cleanable.ratio", SM_CONF_DOUBLE, O(log_cleaner_min_cleanable_ratio), "0.5", 0, 0, 0, "Default min.cleanable.dirty.ratio" },
+    { "log.cleaner.delete.retention.ms", SM_CONF_LONG, O(log_cleaner_delete_retention_ms), "86400000", 0, I64MAX, 0, "Default delete.retention.ms" },
+    { "log.cleaner.min.compaction.lag.ms", SM_CONF_LONG, O(log_cleaner_min_compaction_lag_ms), "0", 0, I64MAX, 0, "Default min.compaction.lag.ms" },
+    { "log.cleaner.max.compaction.lag.ms", SM_CONF_LONG, O(log_cleaner_max_compaction_lag_ms), "9223372036854775807", 1, I64MAX, 0, "Default max.compaction.lag.ms" },
     { "num.recovery.threads.per.data.dir", SM_CONF_INT, O(num_recovery_threads_per_data_dir), "1", 1, 256, 0, "Recovery threads per dir" },
     { "min.insync.replicas", SM_CONF_INT, O(min_insync_replicas), "1", 1, I32MAX, 0, "Min ISR for acks=all" },
     { "unclean.leader.election.enable", SM_CONF_BOOL, O(unclean_leader_election_enable), "false", 0, 0, 0, "Allow out-of-sync leaders" },
@@ -97,8 +105,7 @@ const sm_conf_def_t sm_broker_config_table[] = {
 static const char *known_ignored[] = {
     "num.replica.fetchers", "replica.socket.receive.buffer.bytes",
     "transaction.state.log.replication.factor", "transaction.state.log.min.isr", "transaction.state.log.num.partitions",
-    "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.size", "log.cleaner.backoff.ms",
-    "log.cleaner.min.cleanable.ratio", "log.cleaner.delete.retention.ms", "log.preallocate", "compression.type",
+    "log.preallocate", "compression.type",
     "queued.max.requests", "num.replica.alter.log.dirs.threads", "inter.broker.protocol.version",
     "log.message.format.version", "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "broker.id.generation.enable",
     "reserved.broker.max.id", "connections.max.idle.ms", "max.connections.per.ip", "request.timeout.ms",
@@ -229,6 +236,21 @@ derive_log_defaults(sm_broker_config_t *c)
     d->message_timestamp_log_append = !strcmp(c->log_message_timestamp_type, "LogAppendTime");
     d->cleanup_compact = strstr(c->log_cleanup_policy, "compact") != NULL;
     d->cleanup_delete = strstr(c->log_cleanup_policy, "delete") != NULL;
+    d->delete_retention_ms = c->log_cleaner_delete_retention_ms;
+    d->min_cleanable_dirty_ratio = c->log_cleaner_min_cleanable_ratio;
+    d->min_compaction_lag_ms = c->log_cleaner_min_compaction_lag_ms;
+    d->max_compaction_lag_ms = c->log_cleaner_max_compaction_lag_ms;
+}
+
+void
+sm_broker_cleaner_config(const sm_broker_config_t *c, sm_cleaner_config_t *out)
+{
+    sm_cleaner_config_defaults(out);
+    out->enable = c->log_cleaner_enable;
+    out->threads = c->log_cleaner_threads;
+    out->backoff_ms = c->log_cleaner_backoff_ms;
+    out->dedupe_buffer_size = c->log_cleaner_dedupe_buffer_size;
+    out->io_buffer_size = c->log_cleaner_io_buffer_size;
 }
 
 int
@@ -263,6 +285,11 @@ sm_broker_config_load(sm_broker_config_t *c, const char *path, const sm_props_t 
     if (!strstr(c->log_cleanup_policy, "delete") && !strstr(c->log_cleanup_policy, "compact")) {
         snprintf(errstr, errlen, "Invalid value %s for configuration log.cleanup.policy: must be delete and/or compact",
                  c->log_cleanup_policy);
+        goto err;
+    }
+    if (!(c->log_cleaner_min_cleanable_ratio >= 0 && c->log_cleaner_min_cleanable_ratio <= 1)) {
+        snprintf(errstr, errlen, "Invalid value %g for configuration log.cleaner.min.cleanable.ratio: Value must be between 0 and 1",
+                 c->log_cleaner_min_cleanable_ratio);
         goto err;
     }
     if (c->zookeeper_connection_timeout_ms < 0) c->zookeeper_connection_timeout_ms = c->zookeeper_session_timeout_ms;

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "core/sm_conf.h"
+#include "log/sm_cleaner.h"
 #include "log/sm_plog.h"
 
 typedef struct {
@@ -59,6 +60,14 @@ typedef struct {
     char *log_message_timestamp_type;
     char *log_cleanup_policy;
     int log_cleaner_enable;
+    int32_t log_cleaner_threads;
+    int64_t log_cleaner_backoff_ms;
+    int64_t log_cleaner_dedupe_buffer_size;
+    int32_t log_cleaner_io_buffer_size;
+    double log_cleaner_min_cleanable_ratio;
+    int64_t log_cleaner_delete_retention_ms;
+    int64_t log_cleaner_min_compaction_lag_ms;
+    int64_t log_cleaner_max_compaction_lag_ms;
     int32_t num_recovery_threads_per_data_dir;
     int32_t min_insync_replicas;
     int unclean_leader_election_enable;
@@ -112,6 +121,8 @@ extern const sm_conf_def_t sm_broker_config_table[];
 int  sm_broker_config_load(sm_broker_config_t *c, const char *path, const sm_props_t *overrides,
                            char *errstr, size_t errlen);
 void sm_broker_config_free(sm_broker_config_t *c);
+/* The log manager's cleaner settings from log.cleaner.*. */
+void sm_broker_cleaner_config(const sm_broker_config_t *c, sm_cleaner_config_t *out);
 /* Topic log config = broker defaults + topic overrides (invalid ones logged). */
 void sm_broker_topic_log_config(const sm_broker_config_t *c, const sm_props_t *topic_overrides,
                                 sm_log_config_t *out);

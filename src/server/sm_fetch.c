@@ -164,6 +164,7 @@ fetch_respond(sm_conn_t *c, const sm_req_hdr_t *h, const sm_fetch_req_t *req, sm
                 }
             }
             op->error_code = (int16_t)err;
+            sm_metrics_fetch(p->topic, err, req->replica_id >= 0, err == SM_ERR_NONE && reg->len > 0 ? (uint64_t)reg->len : 0);
             sm_partition_unref(p);
         }
     }

@@ -245,6 +245,8 @@ produce_partition(const sm_req_hdr_t *h, int acks, sm_bytes_t topic, const sm_pr
     if (bh.attributes & (SM_ATTR_CONTROL | SM_ATTR_TRANSACTIONAL)) { err = SM_ERR_INVALID_RECORD; goto done; }
     err = sm_batch_validate(rec.ptr, (size_t)rec.len, (size_t)SM_MAX(64 << 20, 8 * (int64_t)cfg.max_message_bytes), &bh);
     if (err != SM_ERR_NONE) goto done;
+    /* LogValidator.validateKey: a compacted topic needs a key on every record. */
+    if (cfg.cleanup_compact && (err = sm_cleaner_check_keys(rec.ptr, (size_t)rec.len, (size_t)SM_MAX(64 << 20, 8 * (int64_t)cfg.max_message_bytes))) != SM_ERR_NONE) goto done;
     if ((err = sm_convert_topic_policy(&cfg, &rec, &converted, sm_now_ms())) != SM_ERR_NONE) goto done;
 
     sm_produce_result_t res;
@@ -254,8 +256,10 @@ produce_partition(const sm_req_hdr_t *h, int acks, sm_bytes_t topic, const sm_pr
         out->log_append_time_ms = res.log_append_time;
         out->log_start_offset = res.log_start_offset;
         if (acks == -1) { *required = res.last_offset + 1; *epoch = res.leader_epoch; }   /* replication wait */
+        sm_metrics_produce(p->topic, 0, (uint64_t)(res.last_offset - res.base_offset + 1), (uint64_t)rec.len);
     }
 done:
+    if (err != SM_ERR_NONE) sm_metrics_produce(p->topic, err, 0, 0);
     if (err != SM_ERR_NONE && err != SM_ERR_NOT_LEADER_OR_FOLLOWER)
         sm_log_debug("samsa.server", "[ReplicaManager broker=%d] Error processing append operation on partition %.*s-%d: %s",
                      sm_srv.cfg.broker_id, topic.len, topic.ptr, pp->index, sm_err_name(err));
@@ -406,6 +410,7 @@ sm_handle_request(sm_conn_t *c, const uint8_t *frame, size_t len, void *opaque)
         sm_conn_set_data(c, ctx, conn_ctx_free);
     }
     sm_arena_reset(&ctx->arena);
+    sm_metrics_request_begin(&ctx->metrics, h.api_key, h.api_version, r.pos, sm_reader_remaining(&r));
 
     int i = find_api(h.api_key);
     if (h.api_key == SM_API_APIVERSIONS && i >= 0 && h.api_version > apis[i].max) {

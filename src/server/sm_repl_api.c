@@ -289,7 +289,8 @@ isr_written(void *arg, const sm_zk_res_t *res)
         /* Tell the controller (it sends UpdateMetadata to every broker). */
         sm_wbuf_t w;
         sm_wbuf_init(&w, 128);
-        sm_write_raw(&w, "{\"version\":1,\"partitions\":[{\"topic\":", 37);
+        static const char head[] = "{\"version\":1,\"partitions\":[{\"topic\":";
+        sm_write_raw(&w, head, sizeof(head) - 1);
         sm_json_write_string(&w, j->topic);
         char tail[48];
         int n = snprintf(tail, sizeof(tail), ",\"partition\":%d}]}", j->partition);

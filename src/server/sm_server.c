@@ -17,6 +17,7 @@
 #include "core/sm_log.h"
 #include "core/sm_loop.h"
 #include "core/sm_util.h"
+#include "metrics/sm_metrics_broker.h"
 #include "repl/sm_fetcher.h"
 #include "repl/sm_ib_client.h"
 #include "server/sm_server.h"
@@ -355,6 +356,7 @@ sm_server_start(char *errstr, size_t errlen)
     lc.checkpoint_interval_ms = SM_MIN(cfg->log_flush_offset_checkpoint_interval_ms,
                                        cfg->replica_high_watermark_checkpoint_interval_ms);
     lc.defaults = cfg->log_defaults;
+    sm_broker_cleaner_config(cfg, &lc.cleaner);
     sm_srv.logs = sm_logmgr_open(&lc, errstr, errlen);
     if (!sm_srv.logs) return -1;
     sm_srv.replicas = sm_replica_mgr_new(cfg->broker_id, sm_srv.logs, sm_topic_log_config, sm_repl_data_changed, NULL);
@@ -383,6 +385,8 @@ sm_server_start(char *errstr, size_t errlen)
     nc.rcvbuf = cfg->socket_receive_buffer_bytes;
     nc.on_request = sm_handle_request;
     sm_net_set_node_id(cfg->broker_id);
+    /* Prometheus endpoint (samsa.metrics.listener) before clients arrive. */
+    if (sm_metrics_broker_start(errstr, errlen) < 0) return -1;
     sm_srv.net = sm_net_start(&nc, errstr, errlen);
     if (!sm_srv.net) return -1;
 
@@ -417,6 +421,7 @@ sm_server_stop(void)
     int id = sm_srv.cfg.broker_id;
     sm_srv.shutting_down = 1;
     sm_log_info("samsa.server", "[KafkaServer id=%d] shutting down", id);
+    sm_metrics_broker_stop();        /* it reads everything stopped below */
     /* Hand leadership over while everything still runs. */
     sm_ib_controlled_shutdown();
     if (tick_ev) { event_free(tick_ev); tick_ev = NULL; }

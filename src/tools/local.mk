@@ -48,3 +48,9 @@ bin_PROGRAMS += samsa-consumer-groups
 samsa_consumer_groups_SOURCES = src/tools/sm_consumer_groups.c
 samsa_consumer_groups_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 samsa_consumer_groups_LDADD = $(SM_LIBS) $(RDKAFKA_LIBS)
+
+check_PROGRAMS += tests/unit/check_tool_admin
+TESTS += tests/unit/check_tool_admin
+tests_unit_check_tool_admin_SOURCES = tests/unit/check_tool_admin.c
+tests_unit_check_tool_admin_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_tool_admin_LDADD = $(SM_LIBS) $(CHECK_LIBS)

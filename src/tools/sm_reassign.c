@@ -339,7 +339,7 @@ do_verify(sm_zk_t *zk, const sm_tool_args_t *a)
     }
     free(data);
     printf("Status of partition reassignment:\n");
-    int left = 0, brokers_seen = 0;
+    int left = 0;
     for (int i = 0; i < n; i++) {
         int in_progress = 0;
         for (int k = 0; k < nrun; k++)
@@ -368,7 +368,6 @@ do_verify(sm_zk_t *zk, const sm_tool_args_t *a)
         }
         if (exists) sm_topic_assignment_free(&as);
     }
-    (void)brokers_seen;
     if (left) {
         /* Samsa extension: how much is left. Byte counts need per-replica
          * log sizes (DescribeLogDirs), which Samsa does not serve yet. */

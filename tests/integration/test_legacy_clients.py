@@ -8,8 +8,9 @@ here from Debian's Go packages (tests/integration/go/); cross-client
 checks (librdkafka-written v2 data down-converted for Sarama v0 and
 kafka-go, Sarama-v0 data up-converted for confluent-kafka); the per-version
 Fetch rules (zstd topics refuse Fetch < v10, magic by version) on the raw
-wire; and the topic's compression.type and
-message.timestamp.difference.max.ms on append.
+wire; the topic's compression.type and
+message.timestamp.difference.max.ms on append; and kafkajs 2.2.4 (installed
+with npm into the build dir when node/npm work here, else skipped).
 
 Every check compares keys, values and offsets exactly.
 """
@@ -138,15 +139,26 @@ def test_sarama_v0_10_roundtrip(broker, probes, codec):
     assert all(before <= ts[1] <= int(time.time() * 1000) + 1000 for _, _, _, ts in got)
 
 
-@pytest.mark.parametrize("codec,version", [("none", "2.0.0"), ("gzip", "2.0.0"), ("lz4", "2.0.0"),
-                                           ("zstd", "2.1.0")])
-def test_sarama_v2_roundtrip(broker, probes, codec, version):
-    """config.Version 2.x: record batches both ways (Produce v3+, Fetch v4+)."""
+@pytest.mark.parametrize("codec", ["none", "gzip", "snappy", "lz4"])
+def test_sarama_v2_roundtrip(broker, probes, codec):
+    """config.Version 2.0: record batches both ways (Produce v3, Fetch v4+)."""
     topic = "sarama2-%s" % codec
     K.create_topic(broker.bootstrap, topic, 1)
-    produced, consumed = sarama(probes, broker, topic, "both", codec=codec, version=version)
+    produced, consumed = sarama(probes, broker, topic, "both", codec=codec, version="2.0.0")
     assert [p[1] for p in produced] == [str(i) for i in range(N)]
     assert consumed == expected("s", codec, N)
+
+
+def test_sarama_zstd_needs_produce_v7(broker, probes):
+    """Sarama 1.22 sends zstd batches in Produce v3; Kafka (and Samsa) only
+    accept zstd from Produce v7 on, answering UNSUPPORTED_COMPRESSION_TYPE."""
+    topic = "sarama2-zstd"
+    K.create_topic(broker.bootstrap, topic, 1)
+    r = subprocess.run([probes["sarama_probe"], "-brokers", broker.bootstrap, "-topic", topic, "-mode", "produce",
+                        "-n", "3", "-codec", "zstd", "-version", "2.1.0"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
+    assert r.returncode != 0
+    assert b"does not support the compression type" in r.stderr
 
 
 def test_sarama_v0_large_messages(broker, probes):
@@ -207,13 +219,25 @@ def test_sarama_v0_data_read_by_kafkago(broker, probes):
 # ---------------------------------------------------------------- raw wire
 
 def fetch_request(version, topic, offset=0, max_bytes=1 << 20):
+    """A Fetch request of any version 0-11 for partition 0 of topic."""
     body = struct.pack(">iii", -1, 100, 1)
     if version >= 3:
         body += struct.pack(">i", max_bytes)
     if version >= 4:
         body += struct.pack(">b", 0)
-    body += struct.pack(">i", 1) + K.kstr(topic) + struct.pack(">i", 1)
-    body += struct.pack(">iqi", 0, offset, max_bytes)
+    if version >= 7:
+        body += struct.pack(">ii", 0, -1)           # sessionless
+    body += struct.pack(">i", 1) + K.kstr(topic) + struct.pack(">ii", 1, 0)
+    if version >= 9:
+        body += struct.pack(">i", -1)               # current leader epoch
+    body += struct.pack(">q", offset)
+    if version >= 5:
+        body += struct.pack(">q", -1)               # log start offset
+    body += struct.pack(">i", max_bytes)
+    if version >= 7:
+        body += struct.pack(">i", 0)                # forgotten topics
+    if version >= 11:
+        body += K.kstr("")                          # rack id
     return K.request(1, version, 7, body)
 
 
@@ -225,9 +249,12 @@ def fetch_partition(port, version, topic, offset=0, max_bytes=1 << 20):
         buf = K.recv_frame(s)
     finally:
         s.close()
+    assert buf is not None, "broker closed the connection on Fetch v%d" % version
     off = 4                                   # correlation id
     if version >= 1:
         off += 4                              # throttle
+    if version >= 7:
+        off += 6                              # error code, session id
     off += 4                                  # topics
     n, = struct.unpack_from(">h", buf, off)
     off += 2 + n + 4
@@ -235,8 +262,13 @@ def fetch_partition(port, version, topic, offset=0, max_bytes=1 << 20):
     off += 14
     if version >= 4:
         off += 8                              # last stable offset
+    if version >= 5:
+        off += 8                              # log start offset
+    if version >= 4:
         na, = struct.unpack_from(">i", buf, off)
         off += 4 + 16 * max(na, 0)
+    if version >= 11:
+        off += 4                              # preferred read replica
     rlen, = struct.unpack_from(">i", buf, off)
     return err, hw, buf[off + 4:off + 4 + max(rlen, 0)]
 
@@ -248,7 +280,7 @@ def test_fetch_magic_by_version(broker):
     K.create_topic(broker.bootstrap, topic, 1)
     librdkafka_produce(broker.bootstrap, topic, 10, "none")
     port = int(broker.bootstrap.rsplit(":", 1)[1])
-    for version, magic in ((0, 0), (1, 0), (2, 1), (3, 1), (4, 2), (11, 2)):
+    for version, magic in ((0, 0), (1, 0), (2, 1), (3, 1), (4, 2), (7, 2), (11, 2)):
         err, hw, recs = fetch_partition(port, version, topic)
         assert (err, hw) == (0, 10)
         assert recs[16] == magic, "Fetch v%d returned magic %d" % (version, recs[16])
@@ -316,3 +348,77 @@ def test_timestamp_difference_max_ms(broker):
     assert res[1] == ("now", None)
     got = confluent_read(broker.bootstrap, topic, 1)
     assert [(o, v) for o, _, v, _ in got] == [(0, b"now")]
+
+
+# ---------------------------------------------------------------- kafkajs
+
+KAFKAJS_PROBE = r"""
+const { Kafka, CompressionTypes, logLevel } = require('kafkajs');
+const [broker, topic, nstr, codec, prefix, group] = process.argv.slice(2);
+const n = parseInt(nstr, 10);
+const kafka = new Kafka({ clientId: 'kafkajs-probe', brokers: [broker], logLevel: logLevel.NOTHING,
+                          retry: { retries: 10 } });
+(async () => {
+  const producer = kafka.producer();
+  await producer.connect();
+  const messages = [];
+  for (let i = 0; i < n; i++)
+    messages.push({ key: `${prefix}-key-${i}`, value: `${prefix}-value-${i}-${codec}`, partition: 0 });
+  const res = await producer.send({ topic, acks: -1, messages,
+      compression: codec === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None });
+  for (const r of res) console.log(`P\t${r.baseOffset}`);
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10000, heartbeatInterval: 1000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let got = 0;
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${got} messages`)), 60000);
+    consumer.run({ eachMessage: async ({ message }) => {
+      console.log(`C\t${message.offset}\t${message.key}\t${message.value}`);
+      if (++got >= n) { clearTimeout(timer); resolve(); }
+    } });
+  });
+  await consumer.disconnect();
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+@pytest.fixture(scope="module")
+def kafkajs():
+    """node + kafkajs 2.2.4 (npm-installed once into the build dir)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node/npm not installed: kafkajs checks skipped")
+    cache = os.path.join(os.environ.get("SAMSA_TOP_BUILDDIR") or tempfile.gettempdir(), "kafkajs-cache")
+    if not os.path.isdir(os.path.join(cache, "node_modules", "kafkajs")):
+        os.makedirs(cache, exist_ok=True)
+        try:
+            r = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", cache,
+                                "kafkajs@2.2.4"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        except subprocess.TimeoutExpired:
+            pytest.skip("npm install kafkajs@2.2.4 timed out (no registry access?)")
+        if r.returncode != 0:
+            pytest.skip("npm install kafkajs@2.2.4 failed: %s" % r.stdout.decode(errors="replace")[-500:])
+    script = os.path.join(cache, "kafkajs_probe.js")
+    with open(script, "w") as f:
+        f.write(KAFKAJS_PROBE)
+    return node, script
+
+
+@pytest.mark.parametrize("codec", ["none", "gzip"])
+def test_kafkajs_roundtrip_and_old_reader(broker, probes, kafkajs, codec):
+    """kafkajs (Produce v7 / Fetch v11, consumer group) round trip; then
+    Sarama v0 reads the same batches down-converted to magic 0."""
+    node, script = kafkajs
+    topic = "kafkajs-%s" % codec
+    K.create_topic(broker.bootstrap, topic, 1)
+    r = subprocess.run([node, script, broker.bootstrap, topic, str(N), codec, "j", "kjs-%s" % codec],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
+                       cwd=os.path.dirname(script))
+    assert r.returncode == 0, "kafkajs probe failed:\n%s" % r.stderr.decode(errors="replace")[-3000:]
+    lines = [l.split("\t") for l in r.stdout.decode().splitlines()]
+    assert [l for l in lines if l[0] == "P"] == [["P", "0"]]
+    assert [l for l in lines if l[0] == "C"] == expected("j", codec, N)
+    _, consumed = sarama(probes, broker, topic, "consume")
+    assert consumed == expected("j", codec, N)

@@ -204,8 +204,9 @@ def test_acks_all_survives_leader_kill(cluster):
     try:
         assert acked, "nothing acknowledged"
         wait_identical(cluster, topic, 60)
-        got = dict((v, off) for off, v in read_partition(cluster.bootstrap, topic))
-        by_offset = dict((off, v) for v, off in got.items())
+        # Retries after the failover may duplicate values (at-least-once);
+        # what matters is what sits at each acknowledged offset.
+        by_offset = dict(read_partition(cluster.bootstrap, topic))
         for v, off in acked.items():
             assert by_offset.get(off) == v, "acked %r at %d but log has %r" % (v, off, by_offset.get(off))
         # Acknowledged order is log order.
