@@ -301,8 +301,8 @@ write_message(sm_wbuf_t *w, int magic, int8_t attributes, int64_t offset, int64_
     sm_put_be32(w->data + crc_at, (uint32_t)crc32(0, w->data + crc_at + 4, (uInt)(size - 4)));
 }
 
-sm_err_t
-sm_legacy_build(sm_wbuf_t *w, int magic, sm_codec_t codec, const sm_legacy_spec_t *m, int n)
+static sm_err_t
+build(sm_wbuf_t *w, int magic, sm_codec_t codec, const sm_legacy_spec_t *m, int n, int broken_lz4)
 {
     if (magic != 0 && magic != 1) return SM_ERR__FAIL;
     if (codec > SM_CODEC_LZ4) return SM_ERR_UNSUPPORTED_COMPRESSION_TYPE;
@@ -325,7 +325,7 @@ sm_legacy_build(sm_wbuf_t *w, int magic, sm_codec_t codec, const sm_legacy_spec_
     sm_err_t err = sm_compress(codec, inner.data, inner.len, &z, &zlen);
     sm_wbuf_free(&inner);
     if (err != SM_ERR_NONE) return err;
-    if (codec == SM_CODEC_LZ4 && magic == 0) {
+    if (codec == SM_CODEC_LZ4 && magic == 0 && broken_lz4) {
         /* Match what Kafka writes for magic 0 (and what its reader expects). */
         uint8_t broken;
         int hc = sm_lz4_header_checksums(z, zlen, NULL, &broken);
@@ -336,6 +336,12 @@ sm_legacy_build(sm_wbuf_t *w, int magic, sm_codec_t codec, const sm_legacy_spec_
                   (sm_bytes_t){ (int32_t)zlen, z });
     free(z);
     return SM_ERR_NONE;
+}
+
+sm_err_t
+sm_legacy_build(sm_wbuf_t *w, int magic, sm_codec_t codec, const sm_legacy_spec_t *m, int n)
+{
+    return build(w, magic, codec, m, n, 1);
 }
 
 /* ---- conversions ---------------------------------------------------------- */
@@ -395,14 +401,24 @@ sm_legacy_from_batch(sm_wbuf_t *w, int magic, const uint8_t *batch, size_t len, 
     if (err != SM_ERR_NONE) { sm_record_iter_free(&it); return err; }
 
     int lat = (h.attributes & SM_ATTR_LOG_APPEND_TIME) != 0;
-    int32_t count = h.record_count;
-    if (count < 0 || (size_t)count > len) { sm_record_iter_free(&it); return SM_ERR_CORRUPT_MESSAGE; }
+    /* recordCount is untrusted and a compressed batch may hold far more
+     * records than bytes: grow as records actually decode. */
     sm_legacy_spec_t stack[64];
-    sm_legacy_spec_t *specs = count <= 64 ? stack : sm_malloc((size_t)count * sizeof(*specs));
+    sm_legacy_spec_t *specs = stack;
+    size_t cap = 64;
     int n = 0, rc;
     while ((rc = sm_record_iter_next(&it, &rec)) == 1) {
-        if (n >= count) { rc = -1; break; }
         if (codec == SM_CODEC_NONE && rec.offset < first_offset) continue;
+        if ((size_t)n == cap) {
+            if (n >= INT32_MAX / 2) { rc = -1; break; }
+            cap *= 2;
+            if (specs == stack) {
+                specs = sm_malloc(cap * sizeof(*specs));
+                memcpy(specs, stack, sizeof(stack));
+            } else {
+                specs = sm_realloc(specs, cap * sizeof(*specs));
+            }
+        }
         specs[n].offset = rec.offset;
         specs[n].timestamp = lat ? h.max_timestamp : rec.timestamp;
         specs[n].key = rec.key;
@@ -410,7 +426,7 @@ sm_legacy_from_batch(sm_wbuf_t *w, int magic, const uint8_t *batch, size_t len, 
         n++;
     }
     if (rc < 0) err = SM_ERR_CORRUPT_MESSAGE;
-    else if (n > 0) err = sm_legacy_build(w, magic, codec, specs, n);
+    else if (n > 0) err = build(w, magic, codec, specs, n, 0);
     if (specs != stack) free(specs);
     sm_record_iter_free(&it);
     return err;

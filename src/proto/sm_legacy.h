@@ -13,9 +13,10 @@
  * A compressed "wrapper" message holds the compressed inner message set as
  * its value; in v1 the inner offsets are relative and the wrapper carries
  * the absolute offset of the last inner message, in v0 they are absolute.
- * LZ4 wrappers of magic 0 carry Kafka's pre-KIP-57 frame header checksum
- * (computed over the frame magic plus descriptor); this file writes it and
- * accepts it.
+ * LZ4 wrappers of magic 0 written by Kafka carry the pre-KIP-57 frame
+ * header checksum (computed over the frame magic plus descriptor); this file
+ * accepts both checksums for magic 0, and writes the broken one only in
+ * sm_legacy_build (see sm_legacy_from_batch for why).
  *
  * Nothing here touches the broker; all functions are thread-safe (no shared
  * state). Allocation is per message set or per wrapper, never per message.
@@ -119,7 +120,10 @@ sm_err_t sm_legacy_to_batch(sm_wbuf_t *w, const uint8_t *p, size_t len, int targ
  * Uncompressed batches skip records below first_offset (old consumers do
  * not expect them); compressed batches become one wrapper with all records.
  * LogAppendTime batches give every record the batch's maxTimestamp, written
- * as CreateTime (see sm_legacy_build). Headers are dropped. Returns
+ * as CreateTime (see sm_legacy_build). Headers are dropped. Magic-0 LZ4
+ * wrappers get the standard header checksum, unlike Kafka: Java clients
+ * since 0.10 ignore it for magic 0 and librdkafka accepts both, while
+ * Sarama's lz4 reader rejects the broken one. Returns
  * SM_ERR_NONE, SM_ERR_UNSUPPORTED_COMPRESSION_TYPE (zstd), or
  * SM_ERR_CORRUPT_MESSAGE (bad batch). */
 sm_err_t sm_legacy_from_batch(sm_wbuf_t *w, int magic, const uint8_t *batch, size_t len, int64_t first_offset,

@@ -170,6 +170,25 @@ pread_full(int fd, uint8_t *buf, size_t n, int64_t pos)
     return 0;
 }
 
+#define FETCH_WINDOW (64 * 1024)
+
+/* Fill *buf with the file bytes [pos, pos + n) where n is at least `need`
+ * and at most FETCH_WINDOW (or need, if larger), never past end. 0 / -1. */
+static int
+read_window(int fd, uint8_t **buf, size_t *cap, int64_t pos, int64_t end, size_t need, size_t *len)
+{
+    size_t n = need > FETCH_WINDOW ? need : FETCH_WINDOW;
+    if ((int64_t)n > end - pos) n = (size_t)(end - pos);
+    if (n < need) return -1;
+    if (n > *cap) {
+        *cap = n;
+        *buf = sm_realloc(*buf, n);
+    }
+    if (pread_full(fd, *buf, n, pos) < 0) return -1;
+    *len = n;
+    return 0;
+}
+
 sm_err_t
 sm_convert_fetch(int16_t api_version, const char *topic, int64_t fetch_offset, int32_t limit, int first,
                  sm_log_region_t *reg, sm_fetch_resp_part_t *op, sm_arena_t *a)
@@ -194,28 +213,35 @@ sm_convert_fetch(int16_t api_version, const char *topic, int64_t fetch_offset, i
     size_t bufcap = 0;
     sm_wbuf_init(&out, 1024);
 
-    /* One batch at a time: read it, convert it, append; the only buffers
-     * beyond the output are one batch and its decompressed records. */
+    /* Batches are read through a window of at least 64 KiB (one pread
+     * serves many small batches) and converted one at a time, so the only
+     * buffers beyond the output are the window and one batch's records. */
     int64_t pos = reg->pos, end = reg->pos + reg->len;
+    int64_t win_pos = pos;
+    size_t win_len = 0;
     while (reg->file && pos + SM_BATCH_HEADER_SIZE <= end) {
-        uint8_t hdr[SM_BATCH_HEADER_SIZE];
-        sm_batch_hdr_t h;
-        if (pread_full(reg->file->fd, hdr, sizeof(hdr), pos) < 0 || sm_batch_header_decode(hdr, sizeof(hdr), &h) < 0) {
-            if (out.len == 0) err = SM_ERR_KAFKA_STORAGE_ERROR;
-            break;
+        if (pos + SM_BATCH_HEADER_SIZE > win_pos + (int64_t)win_len) {
+            if (read_window(reg->file->fd, &buf, &bufcap, pos, end, SM_BATCH_HEADER_SIZE, &win_len) < 0) {
+                if (out.len == 0) err = SM_ERR_KAFKA_STORAGE_ERROR;
+                break;
+            }
+            win_pos = pos;
         }
+        const uint8_t *bp = buf + (pos - win_pos);
+        sm_batch_hdr_t h;
+        if (sm_batch_header_decode(bp, SM_BATCH_HEADER_SIZE, &h) < 0) break;
         size_t size = sm_batch_size(&h);
         if ((int64_t)size > end - pos) break;
-        if (size > bufcap) {
-            bufcap = size;
-            buf = sm_realloc(buf, bufcap);
-        }
-        if (pread_full(reg->file->fd, buf, size, pos) < 0) {
-            if (out.len == 0) err = SM_ERR_KAFKA_STORAGE_ERROR;
-            break;
+        if (pos + (int64_t)size > win_pos + (int64_t)win_len) {
+            if (read_window(reg->file->fd, &buf, &bufcap, pos, end, size, &win_len) < 0) {
+                if (out.len == 0) err = SM_ERR_KAFKA_STORAGE_ERROR;
+                break;
+            }
+            win_pos = pos;
+            bp = buf;
         }
         size_t before = out.len;
-        sm_err_t e = sm_legacy_from_batch(&out, magic, buf, size, fetch_offset, max_uncompressed(&cfg));
+        sm_err_t e = sm_legacy_from_batch(&out, magic, bp, size, fetch_offset, max_uncompressed(&cfg));
         if (e != SM_ERR_NONE) {
             /* zstd (or a damaged batch) ends the conversion; only when
              * nothing precedes it is it this partition's error. */

@@ -78,8 +78,28 @@ def delete_records(port, topic, partition, offset):
     return err, low
 
 
+def kill9_and_restart(b, pause=0.0):
+    """kill -9, then start again once ZooKeeper dropped the dead session's
+    /brokers/ids registration (the new process would refuse to start)."""
+    b.kill9()
+    time.sleep(pause)
+    kazoo = pytest.importorskip("kazoo.client")
+    zk = kazoo.KazooClient(hosts=b.zk_connect, timeout=15)
+    zk.start(timeout=15)
+    try:
+        deadline = time.monotonic() + 30
+        while zk.exists("/brokers/ids/%d" % b.id) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        zk.stop()
+        zk.close()
+    b.start()
+
+
 def values_of(bootstrap, topic):
-    got = K.consume_all(bootstrap, topic, 1)[0]
+    """(offset, value) of partition 0 from OFFSET_BEGINNING (the log start)."""
+    lo, hi = K.watermarks(bootstrap, topic, 0)
+    got = K.consume_all(bootstrap, topic, 1, expect=hi - lo)[0]
     return [(m.offset(), m.value()) for m in got]
 
 
@@ -139,8 +159,7 @@ def test_raw_duplicates_gaps_and_epochs(cluster):
     assert produce(b.port, topic, idem_batch([b"d0"], pid, 1, 2)) == (0, 7)
 
     # kill -9: no shutdown snapshot, the state is rebuilt from the log.
-    b.kill9()
-    b.start()
+    kill9_and_restart(b)
     K.topic_ready(b.bootstrap, topic, 1)
     assert produce(b.port, topic, idem_batch([b"d0"], pid, 1, 2)) == (0, 7)
     assert produce(b.port, topic, idem_batch([b"c0", b"c1"], pid, 1, 0)) == (0, 5)
@@ -197,9 +216,7 @@ def test_librdkafka_idempotent_kill9_restart(cluster):
     while prod.acked < 15_000 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert 15_000 <= prod.acked < n, "crash not mid-run: %d acked" % prod.acked
-    b.kill9()
-    time.sleep(1.0)                          # in-flight requests fail, retries queue up
-    b.start()
+    kill9_and_restart(b, 1.0)                # in-flight requests fail, retries queue up
     prod.join(180)
     assert not prod.is_alive()
     fatal = [e for e in prod.errors if not (isinstance(e, tuple) and not e[1].fatal())]

@@ -198,6 +198,11 @@ def test_librdkafka_data_read_by_old_clients(broker, probes, codec):
     topic = "rdk-old-%s" % codec
     K.create_topic(broker.bootstrap, topic, 1)
     librdkafka_produce(broker.bootstrap, topic, N, codec)
+    # librdkafka silently falls back to no compression when the broker lacks
+    # a feature: make sure the stored batch really uses the codec.
+    err, _, recs = fetch_partition(broker_port(broker), 4, topic)
+    assert err == 0 and recs[16] == 2
+    assert struct.unpack_from(">h", recs, 21)[0] & 7 == CODEC_IDS[codec]
     want = expected("r", codec, N)
     _, consumed = sarama(probes, broker, topic, "consume")
     assert consumed == want
@@ -217,6 +222,13 @@ def test_sarama_v0_data_read_by_kafkago(broker, probes):
 
 
 # ---------------------------------------------------------------- raw wire
+
+CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+
+
+def broker_port(broker):
+    return int(broker.bootstrap.rsplit(":", 1)[1])
+
 
 def fetch_request(version, topic, offset=0, max_bytes=1 << 20):
     """A Fetch request of any version 0-11 for partition 0 of topic."""
@@ -279,7 +291,7 @@ def test_fetch_magic_by_version(broker):
     topic = "fetch-magic"
     K.create_topic(broker.bootstrap, topic, 1)
     librdkafka_produce(broker.bootstrap, topic, 10, "none")
-    port = int(broker.bootstrap.rsplit(":", 1)[1])
+    port = broker_port(broker)
     for version, magic in ((0, 0), (1, 0), (2, 1), (3, 1), (4, 2), (7, 2), (11, 2)):
         err, hw, recs = fetch_partition(port, version, topic)
         assert (err, hw) == (0, 10)
@@ -306,7 +318,7 @@ def test_zstd_topic_refuses_old_fetch(broker):
     topic = "zstd-topic"
     K.create_topic(broker.bootstrap, topic, 1, config={"compression.type": "zstd"})
     librdkafka_produce(broker.bootstrap, topic, 5, "none")
-    port = int(broker.bootstrap.rsplit(":", 1)[1])
+    port = broker_port(broker)
     for version in (0, 2, 4, 9):
         assert fetch_partition(port, version, topic)[0] == 76
     err, hw, recs = fetch_partition(port, 11, topic)
@@ -321,7 +333,7 @@ def test_topic_compression_type_recompresses(broker, probes):
     topic = "recompress-gzip"
     K.create_topic(broker.bootstrap, topic, 1, config={"compression.type": "gzip"})
     sarama(probes, broker, topic, "produce")
-    port = int(broker.bootstrap.rsplit(":", 1)[1])
+    port = broker_port(broker)
     err, hw, recs = fetch_partition(port, 4, topic)
     assert (err, hw) == (0, N)
     assert recs[16] == 2 and struct.unpack_from(">h", recs, 21)[0] & 7 == 1
