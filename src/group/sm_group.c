@@ -124,6 +124,7 @@ sm_gc_config_defaults(sm_gc_config_t *c)
     c->offsets_retention_check_interval_ms = 600000;
     c->offset_metadata_max_bytes = 4096;
     c->commit_timeout_ms = 5000;
+    c->commit_required_acks = -1;
 }
 
 /* ---- small helpers ---- */

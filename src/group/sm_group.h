@@ -54,6 +54,7 @@ typedef struct {
     int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms (600000) */
     int32_t offset_metadata_max_bytes;    /* offset.metadata.max.bytes (4096) */
     int32_t commit_timeout_ms;            /* offsets.commit.timeout.ms (5000): runtime only */
+    int32_t commit_required_acks;         /* offsets.commit.required.acks (-1): runtime only */
 } sm_gc_config_t;
 
 /* Kafka's defaults. */

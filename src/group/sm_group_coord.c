@@ -2,6 +2,12 @@
  * sm_group_coord.c - the coordinator thread (see sm_group_coord.h): event
  * loop, 100 ms tick, appends to __consumer_offsets as leader, and loading
  * of partitions this broker becomes leader of.
+ *
+ * Commit completion is driven by the high watermark: the replica manager's
+ * "HW moved" notification reaches sm_gcoord_data_changed(), which posts one
+ * re-check of the appends waiting for the ISR (only when some wait, and at
+ * most one post in flight). The tick re-checks too, but only to enforce
+ * offsets.commit.timeout.ms and as a safety net.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -30,10 +36,13 @@ struct sm_gcoord_s {
     pthread_t thread;
     sm_wbuf_t batch;                 /* append buffer (coordinator thread) */
     struct acks_wait_s *waiting;     /* appends waiting for the ISR (acks=-1) */
+    int nwaiting;                    /* atomic: length of waiting */
+    int check_posted;                /* atomic: a re-check is queued */
 };
 
 /* An append whose records are in the leader's log but not yet replicated to
- * the whole ISR: re-checked every tick until offsets.commit.timeout.ms. */
+ * the whole ISR: re-checked whenever a high watermark moves (and on every
+ * tick) until offsets.commit.timeout.ms. */
 typedef struct acks_wait_s {
     sm_partition_t *p;               /* holds a reference */
     int32_t leader_epoch;
@@ -99,6 +108,7 @@ check_waiting(sm_gcoord_t *co, int64_t mono_now)
         if (!done && mono_now < w->deadline) { pp = &w->next; continue; }
         if (!done) err = SM_ERR_REQUEST_TIMED_OUT;
         *pp = w->next;
+        __atomic_sub_fetch(&co->nwaiting, 1, __ATOMIC_RELAXED);
         post_done(co, w->token, err);
         sm_partition_unref(w->p);
         free(w);
@@ -115,13 +125,15 @@ op_append(void *arg, int32_t partition, const sm_record_spec_t *recs, int n, voi
     sm_produce_result_t res;
     if (err == SM_ERR_NONE) {
         p = sm_replica_get(co->rm, SM_GC_OFFSETS_TOPIC, strlen(SM_GC_OFFSETS_TOPIC), partition);
-        /* offsets.commit.required.acks = -1 */
-        err = p ? sm_replica_append(co->rm, p, co->batch.data, co->batch.len, -1, &res) : SM_ERR_NOT_LEADER_OR_FOLLOWER;
+        /* offsets.commit.required.acks (-1: the whole ISR; 0 is treated
+         * as 1, since a commit answer always follows the append). */
+        int acks = co->cfg.commit_required_acks < 0 ? -1 : 1;
+        err = p ? sm_replica_append(co->rm, p, co->batch.data, co->batch.len, acks, &res) : SM_ERR_NOT_LEADER_OR_FOLLOWER;
     }
     if (err != SM_ERR_NONE)
         sm_log_warn(LOGGER, "[GroupMetadataManager brokerId=%d] Appending %d records to %s-%d failed: %s",
                     co->cfg.broker_id, n, SM_GC_OFFSETS_TOPIC, partition, sm_err_name(err));
-    if (!token || err != SM_ERR_NONE) {
+    if (!token || err != SM_ERR_NONE || co->cfg.commit_required_acks >= 0) {
         if (token) post_done(co, token, err);
         sm_partition_unref(p);
         return;
@@ -136,7 +148,25 @@ op_append(void *arg, int32_t partition, const sm_record_spec_t *recs, int n, voi
     w->token = token;
     w->next = co->waiting;
     co->waiting = w;
+    __atomic_add_fetch(&co->nwaiting, 1, __ATOMIC_RELAXED);
     check_waiting(co, sm_mono_ms());
+}
+
+static void
+run_check(void *arg)
+{
+    sm_gcoord_t *co = arg;
+    /* Clear first: a notification arriving during the check posts again. */
+    __atomic_store_n(&co->check_posted, 0, __ATOMIC_RELEASE);
+    if (co->gc) check_waiting(co, sm_mono_ms());
+}
+
+void
+sm_gcoord_data_changed(sm_gcoord_t *co)
+{
+    if (!co || __atomic_load_n(&co->nwaiting, __ATOMIC_RELAXED) == 0) return;
+    if (__atomic_exchange_n(&co->check_posted, 1, __ATOMIC_ACQ_REL)) return;
+    sm_loop_post(co->base, run_check, co);
 }
 
 /* ---- loading ---- */

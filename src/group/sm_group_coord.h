@@ -10,9 +10,12 @@
  *
  * Leadership of __consumer_offsets partitions (sm_gcoord_leadership, any
  * thread) loads a partition from its log (sm_plog_read + record iteration)
- * or unloads it. Appends are leader appends with acks=-1; their completion
- * is delivered to the core asynchronously (a posted event), so a commit
- * answer always leaves from an append-completion callback.
+ * or unloads it. Appends are leader appends with acks=-1
+ * (offsets.commit.required.acks); their completion, driven by the high
+ * watermark (sm_gcoord_data_changed) and bounded by
+ * offsets.commit.timeout.ms, is delivered to the core asynchronously (a
+ * posted event), so a commit answer always leaves from an append-completion
+ * callback.
  */
 #ifndef SM_GROUP_COORD_H
 #define SM_GROUP_COORD_H
@@ -40,6 +43,12 @@ void sm_gcoord_stop(sm_gcoord_t *co);
 
 /* Run fn(core, arg) on the coordinator thread. Thread-safe. */
 void sm_gcoord_post(sm_gcoord_t *co, void (*fn)(sm_gc_t *gc, void *arg), void *arg);
+
+/* A high watermark moved somewhere (the replica manager's data
+ * notification): re-check the commits waiting for their ISR on the
+ * coordinator thread. Cheap when none waits (one atomic load); at most one
+ * re-check is queued at a time. Thread-safe; co may be NULL. */
+void sm_gcoord_data_changed(sm_gcoord_t *co);
 
 /* Leadership change of topic-partition (filters on __consumer_offsets).
  * Thread-safe; the load/unload runs on the coordinator thread. */

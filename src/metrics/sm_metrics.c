@@ -123,7 +123,12 @@ sm_prom_double(sm_wbuf_t *w, const char *name, const sm_prom_label_t *labels, in
     sample_head(w, name, labels, nlabels);
     if (isnan(v)) snprintf(num, sizeof(num), "NaN\n");
     else if (isinf(v)) snprintf(num, sizeof(num), "%s\n", v > 0 ? "+Inf" : "-Inf");
-    else snprintf(num, sizeof(num), "%.17g\n", v);
+    else {
+        /* Shortest form that reads back as the same double. */
+        snprintf(num, sizeof(num), "%.15g", v);
+        if (strtod(num, NULL) != v) snprintf(num, sizeof(num), "%.17g", v);
+        strcat(num, "\n");
+    }
     put(w, num);
 }
 
@@ -214,7 +219,7 @@ sm_metrics_fetch(const char *topic, int err, int follower, uint64_t bytes)
  */
 
 const int64_t sm_metrics_bucket_us[SM_METRICS_NBUCKETS - 1] = {
-    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+    10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
     1000000, 2500000, 5000000, 10000000, 30000000,
 };
 
@@ -229,7 +234,7 @@ typedef struct {
 typedef struct {
     uint64_t requests[SM_METRICS_NVERSIONS];
     uint64_t buckets[SM_METRICS_NBUCKETS];   /* per bucket, not cumulative */
-    uint64_t sum_us;
+    uint64_t sum_ns;
     uint64_t count;
     slice_t win[WIN_SLICES];
 } slot_metrics_t;
@@ -279,14 +284,14 @@ bucket_of(int64_t us)
 }
 
 void
-sm_metrics_request_observe(int slot, int64_t us, int64_t now_ms)
+sm_metrics_request_observe(int slot, int64_t ns, int64_t now_ms)
 {
     if (slot < 0 || slot >= SM_METRICS_NSLOTS) return;
-    if (us < 0) us = 0;
+    if (ns < 0) ns = 0;
     slot_metrics_t *s = &slots[slot];
-    int b = bucket_of(us);
+    int b = bucket_of(ns / 1000);
     ADD(&s->buckets[b], 1);
-    ADD(&s->sum_us, (uint64_t)us);
+    ADD(&s->sum_ns, (uint64_t)ns);
     ADD(&s->count, 1);
     int64_t id = now_ms / WIN_SLICE_MS;
     slice_t *sl = &s->win[id % WIN_SLICES];
@@ -302,7 +307,7 @@ sm_metrics_request_end(sm_metrics_req_t *m)
     if (!m->start_ns) return;
     int64_t ns = mono_ns() - m->start_ns;
     m->start_ns = 0;
-    sm_metrics_request_observe(m->slot, ns / 1000, sm_mono_ms());
+    sm_metrics_request_observe(m->slot, ns, sm_mono_ms());
 }
 
 double
@@ -423,7 +428,7 @@ render_requests(sm_wbuf_t *w, int64_t now_ms)
             sm_prom_double(w, tt, l, 2, sm_metrics_quantile_ms(recent, quantiles[q]));
         }
         sm_prom_label_t l = { "request", name };
-        sm_prom_double(w, "kafka_network_requestmetrics_totaltimems_sum", &l, 1, (double)LOAD(&slots[s].sum_us) / 1000.0);
+        sm_prom_double(w, "kafka_network_requestmetrics_totaltimems_sum", &l, 1, (double)LOAD(&slots[s].sum_ns) / 1e6);
         sm_prom_u64(w, "kafka_network_requestmetrics_totaltimems_count", &l, 1, count);
     }
 
@@ -444,7 +449,7 @@ render_requests(sm_wbuf_t *w, int64_t now_ms)
                         i == SM_METRICS_NBUCKETS - 1 ? SM_MAX(cum, count) : cum);
         }
         sm_prom_label_t l = { "request", name };
-        sm_prom_double(w, "samsa_network_request_duration_seconds_sum", &l, 1, (double)LOAD(&slots[s].sum_us) / 1e6);
+        sm_prom_double(w, "samsa_network_request_duration_seconds_sum", &l, 1, (double)LOAD(&slots[s].sum_ns) / 1e9);
         sm_prom_u64(w, "samsa_network_request_duration_seconds_count", &l, 1, SM_MAX(cum, count));
     }
 }

@@ -101,8 +101,9 @@ void sm_metrics_request_begin(sm_metrics_req_t *m, int16_t api_key, int16_t api_
 /* The request was answered (or finished without answer): record its total
  * time. No-op if nothing is in flight. Network thread. */
 void sm_metrics_request_end(sm_metrics_req_t *m);
-/* Record one request of `slot` that took `us` microseconds (tests). */
-void sm_metrics_request_observe(int slot, int64_t us, int64_t now_ms);
+/* Record one request of `slot` that took `ns` nanoseconds, at monotonic
+ * time now_ms (what request_end does; exposed for tests). */
+void sm_metrics_request_observe(int slot, int64_t ns, int64_t now_ms);
 /* Request-type name of a slot ("Produce", "FetchConsumer", ...), NULL if
  * the slot has no name. */
 const char *sm_metrics_slot_name(int slot);
@@ -127,7 +128,7 @@ void sm_metrics_render_process(sm_wbuf_t *w);
  * bucket (exposed for tests). NaN when every count is 0. */
 double sm_metrics_quantile_ms(const uint64_t *buckets, double q);
 /* Bucket upper bounds in microseconds; the last bucket is +Inf. */
-#define SM_METRICS_NBUCKETS 18
+#define SM_METRICS_NBUCKETS 21
 extern const int64_t sm_metrics_bucket_us[SM_METRICS_NBUCKETS - 1];
 
 /* Forget every counter and topic (tests only: no other thread may be

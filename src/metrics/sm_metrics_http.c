@@ -162,7 +162,7 @@ struct sm_metrics_http_s {
     char *host;
     int lfd, port;
     struct event_base *base;
-    struct event *accept_ev, *stop_ev;
+    struct event *accept_ev, *stop_ev, *backoff_ev;
     pthread_t tid;
     int started;
     hconn_t *conns;
@@ -249,12 +249,28 @@ on_read(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+    sm_metrics_http_t *h = arg;
+    event_add(h->accept_ev, NULL);
+}
+
+static void
 on_accept(evutil_socket_t lfd, short what, void *arg)
 {
     sm_metrics_http_t *h = arg;
     for (int k = 0; k < ACCEPT_BURST; k++) {
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return;            /* EAGAIN, or EMFILE: try again on the next event */
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors: the pending connection would wake us
+                 * in a loop. Pause accepting for a moment instead. */
+                struct timeval tv = { 0, 500000 };
+                event_del(h->accept_ev);
+                event_add(h->backoff_ev, &tv);
+            }
+            return;
+        }
         if (h->nconns >= h->cfg.max_conns) { close(fd); continue; }
         hconn_t *c = sm_calloc(1, sizeof(*c));
         c->h = h;
@@ -291,6 +307,7 @@ http_free(sm_metrics_http_t *h)
     while (h->conns) hconn_free(h->conns);
     if (h->accept_ev) event_free(h->accept_ev);
     if (h->stop_ev) event_free(h->stop_ev);
+    if (h->backoff_ev) event_free(h->backoff_ev);
     if (h->base) event_base_free(h->base);
     if (h->lfd >= 0) close(h->lfd);
     free(h->host);
@@ -366,6 +383,7 @@ sm_metrics_http_start(const sm_metrics_http_config_t *cfg, char *errstr, size_t 
     h->accept_ev = event_new(h->base, h->lfd, EV_READ | EV_PERSIST, on_accept, h);
     event_add(h->accept_ev, NULL);
     h->stop_ev = event_new(h->base, -1, 0, on_stop, h);
+    h->backoff_ev = event_new(h->base, -1, 0, on_backoff, h);
     if (pthread_create(&h->tid, NULL, http_main, h) != 0) {
         snprintf(errstr, errlen, "Metrics endpoint failed to start its thread");
         goto err;

@@ -86,6 +86,7 @@ const sm_conf_def_t sm_broker_config_table[] = {
     { "offsets.retention.check.interval.ms", SM_CONF_LONG, O(offsets_retention_check_interval_ms), "600000", 1, I64MAX, 0, "Period of the expired-offsets check" },
     { "offsets.topic.segment.bytes", SM_CONF_INT, O(offsets_topic_segment_bytes), "104857600", 1, I32MAX, 0, "segment.bytes of __consumer_offsets" },
     { "offsets.commit.timeout.ms", SM_CONF_INT, O(offsets_commit_timeout_ms), "5000", 1, I32MAX, 0, "Wait for the ISR on a commit at most this long" },
+    { "offsets.commit.required.acks", SM_CONF_INT, O(offsets_commit_required_acks), "-1", -1, 1, 0, "Acks an offset commit waits for (-1: the whole ISR)" },
     { "offset.metadata.max.bytes", SM_CONF_INT, O(offset_metadata_max_bytes), "4096", 0, I32MAX, 0, "Largest metadata string of a committed offset" },
     { "controlled.shutdown.enable", SM_CONF_BOOL, O(controlled_shutdown_enable), "true", 0, 0, 0, "Controlled shutdown" },
     { "controlled.shutdown.max.retries", SM_CONF_INT, O(controlled_shutdown_max_retries), "3", 0, I32MAX, 0, "Controlled shutdown attempts" },

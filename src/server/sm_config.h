@@ -89,6 +89,7 @@ typedef struct {
     int64_t offsets_retention_check_interval_ms;
     int32_t offsets_topic_segment_bytes;
     int32_t offsets_commit_timeout_ms;
+    int32_t offsets_commit_required_acks;
     int32_t offset_metadata_max_bytes;
     int controlled_shutdown_enable;
     int32_t controlled_shutdown_max_retries;

@@ -28,7 +28,9 @@
 
 #define LOGGER "samsa.server"
 
-static pthread_mutex_t co_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Readers: request submission and HW notifications (any thread); writers:
+ * start and stop. A rwlock, so concurrent HW notifications never queue. */
+static pthread_rwlock_t co_lock = PTHREAD_RWLOCK_INITIALIZER;
 static sm_gcoord_t *coord;           /* NULL when stopped */
 static int offsets_topic_creating;   /* atomic: a creation job is queued */
 
@@ -89,10 +91,10 @@ submit(sm_conn_t *c, const sm_req_hdr_t *h, sm_arena_t *a, void *req, void (*run
     const char *colon = strrchr(peer, ':');
     int hl = colon ? (int)(colon - peer) : (int)strlen(peer);
     snprintf(op->host, sizeof(op->host), "/%.*s", hl, peer);
-    pthread_mutex_lock(&co_lock);
+    pthread_rwlock_rdlock(&co_lock);
     int posted = coord != NULL;
     if (posted) sm_gcoord_post(coord, run_op, op);
-    pthread_mutex_unlock(&co_lock);
+    pthread_rwlock_unlock(&co_lock);
     if (!posted) {
         /* Shutting down: the client retries elsewhere. */
         sm_conn_unref(c);
@@ -814,20 +816,29 @@ sm_group_api_start(void)
     gcfg.offsets_retention_check_interval_ms = cfg->offsets_retention_check_interval_ms;
     gcfg.offset_metadata_max_bytes = cfg->offset_metadata_max_bytes;
     gcfg.commit_timeout_ms = cfg->offsets_commit_timeout_ms;
+    gcfg.commit_required_acks = cfg->offsets_commit_required_acks;
     sm_gcoord_cb_t cb = { join_done, sync_done, commit_done };
     sm_gcoord_t *co = sm_gcoord_start(&gcfg, sm_srv.replicas, &cb);
-    pthread_mutex_lock(&co_lock);
+    pthread_rwlock_wrlock(&co_lock);
     coord = co;
-    pthread_mutex_unlock(&co_lock);
+    pthread_rwlock_unlock(&co_lock);
     return 0;
 }
 
 void
 sm_group_api_stop(void)
 {
-    pthread_mutex_lock(&co_lock);
+    pthread_rwlock_wrlock(&co_lock);
     sm_gcoord_t *co = coord;
     coord = NULL;
-    pthread_mutex_unlock(&co_lock);
+    pthread_rwlock_unlock(&co_lock);
     sm_gcoord_stop(co);
+}
+
+void
+sm_group_data_changed(void)
+{
+    pthread_rwlock_rdlock(&co_lock);
+    sm_gcoord_data_changed(coord);
+    pthread_rwlock_unlock(&co_lock);
 }

@@ -50,8 +50,8 @@ static void handle_ListOffsets(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t 
 typedef void (*handler_fn)(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
 
 /* What this broker implements, advertised exactly in ApiVersions: one line
- * per API (key, version range, handler). Older Produce/Fetch versions and
- * the legacy message formats arrive with the client-matrix work. */
+ * per API (key, version range, handler). kafka-python infers the broker
+ * version from these ranges, so they must stay self-consistent. */
 static const struct {
     int16_t key, min, max;
     handler_fn fn;

@@ -244,6 +244,7 @@ void
 sm_repl_data_changed(void *arg)
 {
     sm_fetch_wake_all(arg);
+    sm_group_data_changed();         /* offset commits waiting for the ISR */
     if (__atomic_load_n(&parked_produces, __ATOMIC_RELAXED) > 0 && sm_srv.net)
         sm_net_broadcast(sm_srv.net, dprod_recheck, NULL);
 }

@@ -106,6 +106,9 @@ void sm_handle_DeleteGroups(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r,
 void sm_handle_OffsetDelete(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
 int  sm_group_api_start(void);
 void sm_group_api_stop(void);
+/* A high watermark moved (from sm_repl_data_changed, any thread): lets the
+ * coordinator finish commits waiting for the ISR. */
+void sm_group_data_changed(void);
 /* Idempotent producers and DeleteRecords (sm_idem_api.c). */
 void sm_handle_InitProducerId(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
 void sm_handle_DeleteRecords(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);

@@ -5,9 +5,10 @@ tests/integration/js/kjs.js (one command per client role, JSON lines out);
 this module installs the kafkajs version pinned in tests/integration/js/
 package.json once into <builddir>/kafkajs-cache (kept across runs), runs the
 scripts and makes every assertion: producer with acks -1 and 1, keys,
-headers and gzip plus a 20k-record group read over 3 partitions (content,
+headers, gzip and idempotence plus a 20k-record group read over 3 partitions (content,
 order, offsets), the admin API (createTopics, fetchTopicMetadata,
-fetchTopicOffsets, describeConfigs, deleteTopics), a consumer group of three
+fetchTopicOffsets, describeConfigs, createPartitions, deleteTopics; listGroups,
+describeGroups, fetchOffsets, resetOffsets, deleteGroups), a consumer group of three
 kafkajs members on 6 partitions through a clean leave, a SIGKILL (session
 timeout 6 s) and a restart that resumes exactly at the committed offsets,
 records crossing between kafkajs and confluent-kafka both ways (gzip too),
@@ -42,7 +43,8 @@ EXPECTED_VERSIONS = {
     "ApiVersions": 2, "Metadata": 6, "Produce": 7, "Fetch": 11, "ListOffsets": 3,
     "GroupCoordinator": 2, "JoinGroup": 5, "SyncGroup": 3, "Heartbeat": 3,
     "LeaveGroup": 3, "OffsetCommit": 5, "OffsetFetch": 4, "CreateTopics": 3,
-    "DeleteTopics": 1, "DescribeConfigs": 2,
+    "DeleteTopics": 1, "DescribeConfigs": 2, "CreatePartitions": 1, "InitProducerId": 1,
+    "ListGroups": 2, "DescribeGroups": 2, "DeleteGroups": 1,
 }
 
 
@@ -138,7 +140,8 @@ def test_kafkajs_produce_acks_gzip_consume_20k(broker, kjs):
     topic, P, half = "kjs-bulk", 3, 10_000
     K.create_topic(bs, topic, P)
     ev1 = run_kjs(kjs, "produce", {"brokers": [bs], "topic": topic, "n": half, "partitions": P,
-                                   "acks": -1, "gzip": False, "chunk": 500, "prefix": "a"})
+                                   "acks": -1, "gzip": False, "chunk": 500, "prefix": "a",
+                                   "idempotent": True})
     nxt = check_produce_offsets(ev1, half, P, 500, {p: 0 for p in range(P)})
     ev2 = run_kjs(kjs, "produce", {"brokers": [bs], "topic": topic, "n": half, "partitions": P,
                                    "acks": 1, "gzip": True, "chunk": 500, "prefix": "g"})
@@ -222,6 +225,7 @@ def test_kafkajs_admin(broker, kjs):
     assert entries["retention.ms"]["value"] == "3600000" and not entries["retention.ms"]["isDefault"]
     assert entries["cleanup.policy"]["value"] == "delete"
     assert entries["segment.bytes"]["isDefault"]
+    assert of(ev, "createPartitions")[0]["partitions"] == 3
     assert of(ev, "deleted")[0]["remaining"] == []
 
 
@@ -377,6 +381,17 @@ def test_kafkajs_consumer_group(broker, kjs, workdir):
     finally:
         for m in everyone:
             m.kill()
+
+    # The coordinator's view, through kafkajs admin: an empty group whose
+    # committed offsets (OffsetFetch) are the end of every partition.
+    ev = run_kjs(kjs, "groupadmin", {"brokers": [bs], "topic": topic, "groupId": group})
+    assert {"id": group, "type": "consumer"} in of(ev, "listGroups")[0]["groups"]
+    assert of(ev, "describeGroups")[0]["groups"] == [
+        {"id": group, "err": 0, "state": "Empty", "protocolType": "consumer", "members": 0}]
+    assert of(ev, "fetchOffsets")[0]["partitions"] == [{"p": p, "o": 4 * per} for p in range(P)]
+    # resetOffsets(earliest) commits the EARLIEST sentinel (-2), as on Kafka.
+    assert of(ev, "afterReset")[0]["partitions"] == [{"p": p, "o": -2} for p in range(P)]
+    assert group not in of(ev, "afterDelete")[0]["groups"]
 
     # Every record exactly once, offsets contiguous, content as produced.
     msgs = all_msgs()

@@ -96,8 +96,11 @@ def confluent_read(bootstrap, topic, n):
 
 def librdkafka_produce(bootstrap, topic, n, codec, prefix="r"):
     from confluent_kafka import Producer
-    p = Producer({"bootstrap.servers": bootstrap, "compression.type": codec, "linger.ms": 50,
-                  "acks": "all"})
+    # One batch for all records (long linger; flush sends it): librdkafka
+    # sends a batch uncompressed when compressing would not shrink it, which
+    # happens to a lone small record on a loaded machine.
+    p = Producer({"bootstrap.servers": bootstrap, "compression.type": codec, "linger.ms": 2000,
+                  "batch.num.messages": 10000, "acks": "all"})
     errs = []
     for i in range(n):
         p.produce(topic, key=b"%s-key-%d" % (prefix.encode(), i),

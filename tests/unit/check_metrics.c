@@ -259,8 +259,8 @@ START_TEST(test_request_metrics)
 
     /* Deterministic latencies for Metadata: 90 x 0.2 ms, 10 x 40 ms. */
     int64_t now = 1000000;
-    for (int i = 0; i < 90; i++) sm_metrics_request_observe(SM_API_METADATA, 200, now);
-    for (int i = 0; i < 10; i++) sm_metrics_request_observe(SM_API_METADATA, 40000, now);
+    for (int i = 0; i < 90; i++) sm_metrics_request_observe(SM_API_METADATA, 200000, now);
+    for (int i = 0; i < 10; i++) sm_metrics_request_observe(SM_API_METADATA, 40000000, now);
 
     sm_wbuf_t w;
     sm_wbuf_init(&w, 0);
@@ -293,7 +293,7 @@ START_TEST(test_request_metrics)
     ck_assert(has_line(s, "kafka_network_requestmetrics_totaltimems_count{request=\"Metadata\"} 100"));
     free(s);
     /* New samples recycle a stale slice instead of adding to it. */
-    sm_metrics_request_observe(SM_API_METADATA, 3000, now + 120000);
+    sm_metrics_request_observe(SM_API_METADATA, 3000000, now + 120000);
     sm_wbuf_reset(&w);
     sm_metrics_render_counters(&w, now + 120000, NULL, NULL);
     s = wstr(&w);
@@ -308,9 +308,11 @@ START_TEST(test_quantile)
 {
     uint64_t b[SM_METRICS_NBUCKETS] = { 0 };
     ck_assert(isnan(sm_metrics_quantile_ms(b, 0.5)));
-    b[0] = 4;                         /* (0, 0.1 ms] */
-    ck_assert(fabs(sm_metrics_quantile_ms(b, 0.5) - 0.05) < 1e-9);
+    b[3] = 4;                         /* (0.05, 0.1 ms] */
+    ck_assert(fabs(sm_metrics_quantile_ms(b, 0.5) - 0.075) < 1e-9);
     ck_assert(fabs(sm_metrics_quantile_ms(b, 1.0) - 0.1) < 1e-9);
+    b[0] = 4;                         /* (0, 0.01 ms]: the median is its upper bound */
+    ck_assert(fabs(sm_metrics_quantile_ms(b, 0.5) - 0.01) < 1e-9);
     b[SM_METRICS_NBUCKETS - 1] = 4;   /* +Inf bucket reports the last bound */
     ck_assert(fabs(sm_metrics_quantile_ms(b, 0.99) - 30000.0) < 1e-9);
 }

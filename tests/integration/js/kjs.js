@@ -8,14 +8,17 @@
 //
 //   NODE_PATH=<cache>/node_modules node kjs.js produce '{"brokers":[...], ...}'
 //
-// Commands: produce (keys, headers, acks, gzip), consume (group consumer that
-// reads an expected number of records), admin (topic/config admin scenario),
+// Commands: produce (keys, headers, acks, gzip, idempotence), consume (group
+// consumer that reads an expected number of records), admin (topic/config
+// admin scenario), groupadmin (list/describe/offsets/reset/delete a group),
 // member (long-running consumer-group member, stopped cleanly by a "stop"
 // line on stdin or killed by the test).  Every run ends with a "versions"
 // line: the API versions kafkajs actually put on the wire, taken from its
 // debug log "Request <Api>(key: k, version: v)".
 'use strict'
 
+// Our records name their partition: the default-partitioner notice is noise.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 const { Kafka, logLevel, CompressionTypes, ConfigResourceTypes } = require('kafkajs')
 
 const cmd = process.argv[2]
@@ -26,6 +29,12 @@ let assignHook = null
 function out(obj) {
   // stdout is a pipe: synchronous on Linux, so lines are never lost on exit.
   process.stdout.write(JSON.stringify(obj) + '\n')
+}
+
+// Exit once stdout is flushed: a full pipe makes Node queue writes, and
+// process.exit() would drop them.
+function exit(code) {
+  process.stdout.write('', () => process.exit(code))
 }
 
 function reportVersions() {
@@ -100,8 +109,9 @@ function record(i, partitions, prefix) {
 }
 
 async function produce() {
-  const { topic, n, partitions, acks = -1, gzip = false, chunk = 500, prefix = '' } = spec
-  const producer = client().producer({ allowAutoTopicCreation: false })
+  const { topic, n, partitions, acks = -1, gzip = false, chunk = 500, prefix = '', idempotent = false } = spec
+  const producer = client().producer(Object.assign({ allowAutoTopicCreation: false },
+    idempotent ? { idempotent: true, maxInFlightRequests: 1 } : {}))
   await producer.connect()
   const compression = gzip ? CompressionTypes.GZIP : CompressionTypes.None
   for (let s = 0; s < n; s += chunk) {
@@ -195,6 +205,15 @@ async function admin() {
       .sort((x, y) => (x.name < y.name ? -1 : 1)),
   })) })
 
+  await a.createPartitions({ topicPartitions: [{ topic: topic2, count: 3 }], timeout: 15000 })
+  let grown = 0
+  for (let i = 0; i < 100 && grown !== 3; i++) {
+    const m = await a.fetchTopicMetadata({ topics: [topic2] })
+    grown = m.topics[0].partitions.filter(p => p.leader >= 0).length
+    if (grown !== 3) await new Promise(r => setTimeout(r, 100))
+  }
+  out({ ev: 'createPartitions', partitions: grown })
+
   await a.deleteTopics({ topics: [topic, topic2], timeout: 15000 })
   // Deletion is asynchronous in Kafka; wait until Metadata no longer lists them.
   let left = null
@@ -204,6 +223,29 @@ async function admin() {
     await new Promise(r => setTimeout(r, 100))
   }
   out({ ev: 'deleted', remaining: left })
+  await a.disconnect()
+  out({ ev: 'done' })
+}
+
+// Group administration of a group without members: list, describe, fetch
+// its committed offsets, rewind them to the beginning, delete it.
+async function groupadmin() {
+  const { topic, groupId } = spec
+  const a = client().admin()
+  await a.connect()
+  const { groups } = await a.listGroups()
+  out({ ev: 'listGroups', groups: groups.map(g => ({ id: g.groupId, type: g.protocolType })) })
+  const d = await a.describeGroups([groupId])
+  out({ ev: 'describeGroups', groups: d.groups.map(g => ({
+    id: g.groupId, err: g.errorCode, state: g.state, protocolType: g.protocolType, members: g.members.length,
+  })) })
+  const offs = async () => (await a.fetchOffsets({ groupId, topics: [topic] }))[0].partitions
+    .map(p => ({ p: p.partition, o: Number(p.offset) })).sort((x, y) => x.p - y.p)
+  out({ ev: 'fetchOffsets', partitions: await offs() })
+  await a.resetOffsets({ groupId, topic, earliest: true })
+  out({ ev: 'afterReset', partitions: await offs() })
+  await a.deleteGroups([groupId])
+  out({ ev: 'afterDelete', groups: (await a.listGroups()).groups.map(g => g.groupId) })
   await a.disconnect()
   out({ ev: 'done' })
 }
@@ -223,7 +265,7 @@ async function member() {
   consumer.on(consumer.events.REBALANCING, () => out({ ev: 'rebalancing', t: Date.now() }))
   consumer.on(consumer.events.COMMIT_OFFSETS, e => {
     for (const t of e.payload.topics) {
-      for (const p of t.partitions) out({ ev: 'commit', gen: e.payload.groupGenerationId, p: p.partition, o: Number(p.offset) })
+      for (const p of t.partitions) out({ ev: 'commit', gen: e.payload.groupGenerationId, p: Number(p.partition), o: Number(p.offset) })
     }
   })
   consumer.on(consumer.events.CRASH, e => out({ ev: 'crash', error: String(e.payload.error && e.payload.error.message) }))
@@ -235,7 +277,7 @@ async function member() {
     await consumer.disconnect()
     out({ ev: 'stopped' })
     reportVersions()
-    process.exit(0)
+    exit(0)
   }
   process.stdin.setEncoding('utf8')
   process.stdin.on('data', d => { if (d.includes('stop')) stop() })
@@ -250,7 +292,7 @@ async function member() {
   out({ ev: 'running' })
 }
 
-const commands = { produce, consume, admin, member }
+const commands = { produce, consume, admin, groupadmin, member }
 
 if (!commands[cmd]) {
   process.stderr.write(`usage: kjs.js ${Object.keys(commands).join('|')} '<json spec>'\n`)
@@ -260,10 +302,10 @@ if (!commands[cmd]) {
 commands[cmd]().then(() => {
   if (cmd !== 'member') {
     reportVersions()
-    process.exit(0)
+    exit(0)
   }
 }).catch(e => {
   out({ ev: 'error', error: String(e && e.stack || e) })
   reportVersions()
-  process.exit(1)
+  exit(1)
 })
