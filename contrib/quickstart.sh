@@ -45,6 +45,11 @@ install_deps() {
         python3 python3-pytest python3-confluent-kafka python3-kafka python3-kazoo \
         python3-snappy python3-lz4 python3-zstandard strace procps \
         golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
+    # Node.js + npm for the kafkajs client tests; optional, so never fatal.
+    if ! command -v node >/dev/null 2>&1; then
+        apt-get install -y -q --no-install-recommends nodejs npm ||
+            echo "quickstart: nodejs/npm not installed (only the kafkajs tests need them)" >&2
+    fi
 }
 
 build_samsa() {

@@ -2,17 +2,24 @@
  * check_group.c - unit tests of the group coordinator core (src/group/
  * sm_group.h): the rebalance state machine, static membership, offsets,
  * __consumer_offsets records and their replay, driven with a fake clock and
- * an in-memory append log.
+ * an in-memory append log; and the coordinator runtime (sm_group_coord.h) on
+ * a real replica manager: commits answered only once the ISR has them (HW
+ * notification), NOT_COORDINATOR after leadership moves away, offsets
+ * reloaded from the log when it comes back.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "group/sm_group.h"
 #include "group/sm_group_coord.h"
+#include "log/sm_logmgr.h"
 #include "log/sm_plog.h"
 #include "proto/sm_group_records.h"
+#include "repl/sm_replica.h"
 
 /* ---- fake runtime: answers and appended records ---- */
 
@@ -827,6 +834,211 @@ START_TEST(test_replay_from_log)
 }
 END_TEST
 
+/* ---- the runtime on a real replica manager ---- */
+
+static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rt_cond = PTHREAD_COND_INITIALIZER;
+static int rt_commits, rt_barriers;
+static int16_t rt_err;
+static sm_gcoord_t *rt_co;
+
+static void rt_join(void *w, const sm_gc_join_result_t *r) { ck_abort_msg("unexpected join answer"); }
+static void rt_sync(void *w, sm_err_t e, sm_bytes_t a) { ck_abort_msg("unexpected sync answer"); }
+
+static void
+rt_commit(void *w, const int16_t *errors, int32_t n)
+{
+    ck_assert_int_eq(n, 1);
+    pthread_mutex_lock(&rt_lock);
+    rt_commits++;
+    rt_err = errors[0];
+    pthread_cond_broadcast(&rt_cond);
+    pthread_mutex_unlock(&rt_lock);
+}
+
+/* The replica manager's "HW moved" notification, as sm_repl_data_changed. */
+static void rt_data(void *arg) { sm_gcoord_data_changed(rt_co); }
+
+static void
+rt_topic_cfg(void *arg, const char *topic, sm_log_config_t *out, int32_t *min_isr)
+{
+    sm_log_config_defaults(out);
+    *min_isr = 1;
+}
+
+static void
+rt_barrier_fn(sm_gc_t *gc, void *arg)
+{
+    pthread_mutex_lock(&rt_lock);
+    rt_barriers++;
+    pthread_cond_broadcast(&rt_cond);
+    pthread_mutex_unlock(&rt_lock);
+}
+
+/* Wait until *counter reaches want (generous deadline: not a timing test). */
+static int
+rt_wait(int *counter, int want)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 20;
+    pthread_mutex_lock(&rt_lock);
+    int rc = 0;
+    while (*counter < want && rc == 0) rc = pthread_cond_timedwait(&rt_cond, &rt_lock, &ts);
+    int got = *counter;
+    pthread_mutex_unlock(&rt_lock);
+    return got;
+}
+
+/* Everything posted to the coordinator so far has run, and so have the
+ * events those posted (append completions): two round trips. */
+static void
+rt_drain(void)
+{
+    for (int i = 0; i < 2; i++) {
+        int want = rt_barriers + 1;
+        sm_gcoord_post(rt_co, rt_barrier_fn, NULL);
+        ck_assert_int_eq(rt_wait(&rt_barriers, want), want);
+    }
+}
+
+static void
+rt_do_commit(sm_gc_t *gc, void *arg)
+{
+    sm_gc_offset_t o = { SM_BYTES_STR("t"), 3, (int64_t)(intptr_t)arg, -1, SM_BYTES_NULL, 0, -1 };
+    sm_gc_commit(gc, SM_BYTES_STR("g"), -1, SM_BYTES_STR(""), SM_BYTES_NULL, 1, &o, W(1), sm_now_ms());
+}
+
+static int64_t rt_fetched;
+static sm_err_t rt_check;
+
+static void
+rt_do_fetch(sm_gc_t *gc, void *arg)
+{
+    sm_gc_offset_t o;
+    rt_check = sm_gc_check(gc, SM_BYTES_STR("g"));
+    rt_fetched = sm_gc_fetch_offset(gc, SM_BYTES_STR("g"), SM_BYTES_STR("t"), 3, &o) ? o.offset : -1;
+}
+
+static void
+rt_fetch(sm_err_t *check, int64_t *offset)
+{
+    sm_gcoord_post(rt_co, rt_do_fetch, NULL);
+    rt_drain();
+    *check = rt_check;
+    *offset = rt_fetched;
+}
+
+static void
+rt_become(sm_replica_mgr_t *rm, int32_t leader, int32_t epoch, const int32_t *isr, int32_t nisr)
+{
+    static const int32_t replicas[] = { 1, 2 };
+    sm_replica_state_t st = { SM_GC_OFFSETS_TOPIC, 0, 1, leader, epoch, nisr, isr, 2, replicas, epoch, 0 };
+    sm_err_t err;
+    sm_replica_leader_and_isr(rm, 1, &st, 1, &err);
+    ck_assert_int_eq(err, SM_ERR_NONE);
+}
+
+START_TEST(test_runtime_isr_and_failover)
+{
+    char dir[] = "/tmp/check_group_rt_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *dirs[1] = { dir };
+    sm_logmgr_config_t m;
+    memset(&m, 0, sizeof(m));
+    m.dirs = dirs;
+    m.ndirs = 1;
+    m.broker_id = 1;
+    m.cluster_id = "abcdefghijklmnopqrstuv";
+    m.recovery_threads = 1;
+    m.retention_check_interval_ms = 300000;
+    m.flush_scheduler_interval_ms = 1000;
+    m.checkpoint_interval_ms = 60000;
+    sm_log_config_defaults(&m.defaults);
+    char err[256];
+    sm_logmgr_t *logs = sm_logmgr_open(&m, err, sizeof(err));
+    ck_assert_msg(logs != NULL, "%s", err);
+    sm_replica_mgr_t *rm = sm_replica_mgr_new(1, logs, rt_topic_cfg, rt_data, NULL);
+    static const int32_t isr12[] = { 1, 2 }, isr1[] = { 1 };
+    rt_become(rm, 1, 0, isr12, 2);
+
+    sm_gc_config_t cfg;
+    sm_gc_config_defaults(&cfg);
+    cfg.broker_id = 1;
+    cfg.num_partitions = 1;
+    cfg.commit_timeout_ms = 600000;      /* only the ISR may answer */
+    rt_commits = 0;
+    rt_co = sm_gcoord_start(&cfg, rm, &(sm_gcoord_cb_t){ rt_join, rt_sync, rt_commit });
+    sm_err_t check;
+    int64_t off;
+    rt_fetch(&check, &off);
+    ck_assert_int_eq(check, SM_ERR_NONE);      /* loaded at start-up: leader */
+    ck_assert_int_eq(off, -1);
+
+    /* A commit waits for follower 2 (acks=-1 over ISR {1,2}). */
+    sm_gcoord_post(rt_co, rt_do_commit, (void *)(intptr_t)42);
+    rt_drain();
+    ck_assert_int_eq(rt_commits, 0);
+    rt_fetch(&check, &off);
+    ck_assert_int_eq(off, -1);                 /* not visible before it is answered */
+    sm_partition_t *p = sm_replica_get(rm, SM_GC_OFFSETS_TOPIC, strlen(SM_GC_OFFSETS_TOPIC), 0);
+    ck_assert_ptr_nonnull(p);
+    int64_t leo = sm_plog_log_end_offset(p->log);
+    ck_assert_int_ge(leo, 1);
+    sm_replica_update_follower(rm, p, 2, leo - 1);
+    rt_drain();
+    ck_assert_int_eq(rt_commits, 0);           /* HW still short of the commit */
+    /* The follower's fetch moves the HW; its notification completes it. */
+    sm_replica_update_follower(rm, p, 2, leo);
+    ck_assert_int_eq(rt_wait(&rt_commits, 1), 1);
+    ck_assert_int_eq(rt_err, SM_ERR_NONE);
+    rt_fetch(&check, &off);
+    ck_assert_int_eq(off, 42);
+
+    /* Leadership moves to broker 2: NOT_COORDINATOR, offsets unloaded. */
+    rt_become(rm, 2, 1, isr12, 2);
+    rt_fetch(&check, &off);
+    ck_assert_int_eq(check, SM_ERR_NOT_COORDINATOR);
+    ck_assert_int_eq(off, -1);
+    sm_gcoord_post(rt_co, rt_do_commit, (void *)(intptr_t)7);
+    ck_assert_int_eq(rt_wait(&rt_commits, 2), 2);
+    ck_assert_int_eq(rt_err, SM_ERR_NOT_COORDINATOR);
+
+    /* Back as leader: the offset comes back from the log. */
+    rt_become(rm, 1, 2, isr12, 2);
+    rt_fetch(&check, &off);
+    ck_assert_int_eq(check, SM_ERR_NONE);
+    ck_assert_int_eq(off, 42);
+
+    /* A commit waiting for the ISR when leadership is lost: NOT_COORDINATOR
+     * (the client retries on the new coordinator), never success. */
+    sm_gcoord_post(rt_co, rt_do_commit, (void *)(intptr_t)50);
+    rt_drain();
+    ck_assert_int_eq(rt_commits, 2);
+    rt_become(rm, 2, 3, isr12, 2);
+    ck_assert_int_eq(rt_wait(&rt_commits, 3), 3);
+    ck_assert_int_eq(rt_err, SM_ERR_NOT_COORDINATOR);
+
+    /* A leader-only ISR answers at once (from a later event). */
+    rt_become(rm, 1, 4, isr1, 1);
+    rt_fetch(&check, &off);
+    ck_assert_int_eq(check, SM_ERR_NONE);
+    sm_gcoord_post(rt_co, rt_do_commit, (void *)(intptr_t)60);
+    ck_assert_int_eq(rt_wait(&rt_commits, 4), 4);
+    ck_assert_int_eq(rt_err, SM_ERR_NONE);
+    rt_fetch(&check, &off);
+    ck_assert_int_eq(off, 60);
+
+    sm_partition_unref(p);
+    sm_gcoord_t *co = rt_co;
+    sm_gcoord_stop(co);
+    rt_co = NULL;
+    sm_replica_mgr_free(rm);
+    sm_logmgr_shutdown(logs);
+    ck_assert_int_eq(sm_rmtree(dir), 0);
+}
+END_TEST
+
 static Suite *
 group_suite(void)
 {
@@ -848,6 +1060,7 @@ group_suite(void)
     tcase_add_test(tc, test_replay_and_expiry);
     tcase_add_test(tc, test_load_truncated_records);
     tcase_add_test(tc, test_replay_from_log);
+    tcase_add_test(tc, test_runtime_isr_and_failover);
     suite_add_tcase(s, tc);
     return s;
 }
