@@ -86,6 +86,7 @@ start_all() {
         --override "listeners=PLAINTEXT://$bootstrap" \
         --override "log.dirs=$run/data" \
         --override "zookeeper.connect=127.0.0.1:$zk_port" \
+        --override "samsa.metrics.listener=http://127.0.0.1:${QUICKSTART_METRICS_PORT:-9404}" \
         </dev/null >>"$run/server.log" 2>&1 &
     echo $! >"$pidfile"
     for _ in $(seq 1 300); do
