@@ -73,6 +73,7 @@ typedef struct group_s {
     goff_t **obuckets;
     uint32_t onb, noffsets;
     int pending_commits;
+    uint64_t incarnation;            /* unique per group object (see token_t) */
     struct group_s *next;
 } group_t;
 
@@ -82,6 +83,7 @@ struct sm_gc_s {
     group_t **buckets;
     uint32_t nb, ngroups;
     uint8_t *pstate;
+    uint64_t incarnations;           /* last group_t.incarnation handed out */
     int64_t next_expiry_check;
     uint64_t rng;
     sm_wbuf_t scratch;               /* record encoding */
@@ -93,6 +95,10 @@ enum { TOK_COMMIT, TOK_SYNC, TOK_STATIC_JOIN };
 typedef struct {
     int kind;
     char *group;
+    /* The group object the append was for: a completion arriving after the
+     * group was unloaded and reloaded (leadership moved away and back) or
+     * deleted and re-created must not touch the new object. */
+    uint64_t incarnation;
     int32_t generation;
     void *waiter;
     char *member_id;
@@ -271,6 +277,7 @@ group_create(sm_gc_t *gc, sm_bytes_t id, int64_t now)
     g->partition = sm_gc_partition_for(gc, id);
     g->state = SM_GC_EMPTY;
     g->state_ts = now;
+    g->incarnation = ++gc->incarnations;
     g->onb = 16;
     g->obuckets = sm_calloc(g->onb, sizeof(*g->obuckets));
     group_t **slot = group_slot(gc, g->id, (size_t)id.len);
@@ -572,6 +579,7 @@ token_new(int kind, group_t *g)
     token_t *t = sm_calloc(1, sizeof(*t));
     t->kind = kind;
     t->group = sm_strdup(g->id);
+    t->incarnation = g->incarnation;
     t->generation = g->generation;
     return t;
 }
@@ -1703,6 +1711,7 @@ sm_gc_append_done(sm_gc_t *gc, void *token, sm_err_t err, int64_t now)
     if (!t) return;
     sm_bytes_t gid = SM_BYTES_STR(t->group);
     group_t *g = group_get(gc, gid);
+    if (g && g->incarnation != t->incarnation) g = NULL;
     sm_err_t mapped = map_append_error(err);
     switch (t->kind) {
     case TOK_COMMIT:

@@ -23,6 +23,7 @@
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "tools/sm_tool.h"
+#include "tools/sm_tool_rdk.h"
 #include "zk/sm_zk_admin.h"
 
 static const sm_tool_opt_t consumer_opts[] = {
@@ -51,22 +52,17 @@ static const sm_tool_opt_t consumer_opts[] = {
     { NULL, 0, NULL, NULL },
 };
 
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig) { (void)sig; g_stop = 1; }
+static const sm_tool_cli_t consumer_cli = {
+    .opts = consumer_opts,
+    .no_args_msg = "This tool helps to read data from Kafka topics and outputs it to standard output.",
+    .help_header = "This tool helps to read data from Kafka topics and outputs it to standard output.",
+    .version_tag = "samsa",
+};
 
 static void __attribute__((noreturn))
 usage_die(const char *msg)
 {
-    fprintf(stderr, "%s\n", msg);
-    sm_tool_print_usage(stderr, consumer_opts);
-    exit(1);
-}
-
-static void __attribute__((noreturn))
-die(const char *msg)
-{
-    fprintf(stderr, "ERROR %s\n", msg);
-    exit(1);
+    sm_tool_usage_die(consumer_opts, msg);
 }
 
 static void
@@ -79,36 +75,19 @@ on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 static void
 conf_put(rd_kafka_conf_t *conf, const char *key, const char *value)
 {
-    const char *k;
-    char v[2048], err[512];
-    switch (sm_tool_map_consumer_prop(key, value, &k, v, sizeof v)) {
-    case SM_TOOL_MAP_IGNORE:
-        return;
-    case SM_TOOL_MAP_WARN:
-        fprintf(stderr, "WARN The configuration '%s' was supplied but isn't a known config.\n", key);
-        return;
-    case SM_TOOL_MAP_BAD:
-        die(v);
-    case SM_TOOL_MAP_SET:
-        break;
-    }
-    rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, k, v, err, sizeof err);
-    if (r == RD_KAFKA_CONF_UNKNOWN)
-        fprintf(stderr, "WARN The configuration '%s' was supplied but isn't a known config.\n", key);
-    else if (r != RD_KAFKA_CONF_OK)
-        die(err);
+    sm_tool_rdk_conf_put(conf, 0, key, value, NULL);
 }
 
 /* "host:port,host:port" from the registered brokers. */
 static char *
 brokers_from_zk(const char *connect)
 {
-    char err[512] = "";
-    sm_zk_t *zk = sm_zk_admin_connect(connect, 30000, err, sizeof err);
-    if (!zk) die(*err ? err : "Timed out waiting for connection while in state: CONNECTING");
+    char err[512];
+    sm_zk_t *zk = sm_tool_zk_open(connect, 30000, err, sizeof err);
+    if (!zk) sm_tool_error_die(err);
     sm_broker_info_t *b = NULL;
     int nb = 0;
-    if (sm_zk_admin_list_brokers(zk, &b, &nb) < 0) die("Failed to read /brokers/ids from ZooKeeper");
+    if (sm_zk_admin_list_brokers(zk, &b, &nb) < 0) sm_tool_error_die("Failed to read /brokers/ids from ZooKeeper");
     sm_wbuf_t w;
     sm_wbuf_init(&w, 128);
     for (int i = 0; i < nb; i++) {
@@ -118,11 +97,7 @@ brokers_from_zk(const char *connect)
             host = b[i].endpoint_host[0];
             port = b[i].endpoint_port[0];
         }
-        if (host && port >= 0) {
-            char hp[512];
-            int len = snprintf(hp, sizeof hp, "%s%s:%d", w.len ? "," : "", host, port);
-            if (len > 0 && (size_t)len < sizeof hp) sm_write_raw(&w, hp, (size_t)len);
-        }
+        if (host && port >= 0) sm_tool_wprintf(&w, "%s%s:%d", w.len ? "," : "", host, port);
         sm_broker_info_free(&b[i]);
     }
     free(b);
@@ -160,7 +135,7 @@ assign_partitions(rd_kafka_t *rk, const char *topic, const sm_tool_filter_t *wl,
     }
     rd_kafka_metadata_destroy(md);
     int n = l->cnt;
-    if (n > 0 && (e = rd_kafka_assign(rk, l))) die(rd_kafka_err2str(e));
+    if (n > 0 && (e = rd_kafka_assign(rk, l))) sm_tool_error_die(rd_kafka_err2str(e));
     rd_kafka_topic_partition_list_destroy(l);
     return n;
 }
@@ -171,20 +146,7 @@ main(int argc, char **argv)
     sm_tool_args_t a;
     char err[512];
     sm_log_level = SM_LOG_WARN;
-    if (sm_tool_args_parse(&a, consumer_opts, argc, argv, err, sizeof err)) {
-        fprintf(stderr, "%s\nTry '%s --help' for the list of options.\n", err, argv[0]);
-        return 1;
-    }
-    if (argc <= 1) usage_die("This tool helps to read data from Kafka topics and outputs it to standard output.");
-    if (sm_tool_has(&a, "help")) {
-        printf("This tool helps to read data from Kafka topics and outputs it to standard output.\n");
-        sm_tool_print_usage(stdout, consumer_opts);
-        return 0;
-    }
-    if (sm_tool_has(&a, "version")) {
-        printf("%s (samsa)\n", PACKAGE_VERSION);
-        return 0;
-    }
+    sm_tool_cli_parse(&consumer_cli, &a, argc, argv);
     const char *topic = sm_tool_get(&a, "topic");
     const char *whitelist = sm_tool_get(&a, "whitelist");
     if (!!topic == !!whitelist) usage_die("Exactly one of whitelist/topic is required.");
@@ -216,15 +178,14 @@ main(int argc, char **argv)
         usage_die("The timeout-ms value must be a non-negative integer.");
     const char *fmtcls = sm_tool_get(&a, "formatter");
     if (fmtcls && strcmp(fmtcls, "kafka.tools.DefaultMessageFormatter"))
-        die("Only kafka.tools.DefaultMessageFormatter is supported");
+        sm_tool_error_die("Only kafka.tools.DefaultMessageFormatter is supported");
 
     /* Formatter properties. */
     sm_props_t fprops;
     sm_props_init(&fprops);
     int n;
     char **vals = sm_tool_get_all(&a, "property", &n);
-    for (int i = 0; i < n; i++)
-        if (!vals[i] || sm_props_set_kv(&fprops, vals[i])) die("Invalid formatter property: must be key=value");
+    if (sm_tool_props_add_kvs(&fprops, vals, n)) sm_tool_error_die("Invalid formatter property: must be key=value");
     sm_tool_fmtopts_t fo;
     sm_tool_fmtopts_init(&fo, &fprops);
 
@@ -232,10 +193,9 @@ main(int argc, char **argv)
     sm_props_t user;
     sm_props_init(&user);
     const char *cc = sm_tool_get(&a, "consumer.config");
-    if (cc && sm_props_load(&user, cc, err, sizeof err)) die(err);
+    if (cc && sm_props_load(&user, cc, err, sizeof err)) sm_tool_error_die(err);
     vals = sm_tool_get_all(&a, "consumer-property", &n);
-    for (int i = 0; i < n; i++)
-        if (!vals[i] || sm_props_set_kv(&user, vals[i])) die("Invalid consumer property: must be key=value");
+    if (sm_tool_props_add_kvs(&user, vals, n)) sm_tool_error_die("Invalid consumer property: must be key=value");
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     for (size_t i = 0; i < user.n; i++) conf_put(conf, user.items[i].key, user.items[i].value);
 
@@ -269,18 +229,14 @@ main(int argc, char **argv)
     rd_kafka_conf_set_log_cb(conf, on_log);
 
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    if (!rk) die(err);
+    if (!rk) sm_tool_error_die(err);
     rd_kafka_poll_set_consumer(rk);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sm_tool_catch_stop_signals();
     signal(SIGPIPE, SIG_IGN);
 
     sm_tool_filter_t wl = { .ok = 0 };
-    if (whitelist && sm_tool_filter_init(&wl, whitelist, err, sizeof err)) die(err);
+    if (whitelist && sm_tool_filter_init(&wl, whitelist, err, sizeof err)) sm_tool_error_die(err);
     if (subscribe) {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
         char *pat = NULL;
@@ -294,7 +250,7 @@ main(int argc, char **argv)
         rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         free(pat);
-        if (e) die(rd_kafka_err2str(e));
+        if (e) sm_tool_error_die(rd_kafka_err2str(e));
     }
 
     int64_t count = 0;
@@ -305,7 +261,7 @@ main(int argc, char **argv)
     sm_wbuf_init(&out, 64 * 1024);
     sm_tool_header_t *hdrs = NULL;
     size_t hcap = 0;
-    while (!g_stop && (max_messages < 0 || count < max_messages)) {
+    while (!sm_tool_stop && (max_messages < 0 || count < max_messages)) {
         if (!assigned) {
             assigned = assign_partitions(rk, topic, &wl, partition, offset) > 0;
             if (!assigned) {
@@ -319,7 +275,7 @@ main(int argc, char **argv)
         if (!m) {
             /* About to block: hand what we have to stdout first. */
             if (out.len) {
-                if (fwrite(out.data, 1, out.len, stdout) != out.len) g_stop = 1;
+                if (fwrite(out.data, 1, out.len, stdout) != out.len) sm_tool_stop = 1;
                 sm_wbuf_reset(&out);
             }
             fflush(stdout);
@@ -335,7 +291,7 @@ main(int argc, char **argv)
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 fprintf(stderr, "ERROR Error processing message: %s\n", rd_kafka_message_errstr(m));
-                if (rd_kafka_fatal_error(rk, NULL, 0)) g_stop = 1;
+                if (rd_kafka_fatal_error(rk, NULL, 0)) sm_tool_stop = 1;
             }
             rd_kafka_message_destroy(m);
             continue;
@@ -362,7 +318,7 @@ main(int argc, char **argv)
                                                                                      : SM_TOOL_TS_NONE,
                               ts, m->partition, m->offset, hdrs, nh, m->key, m->key_len, m->payload, m->len);
         if (out.len >= 60 * 1024) {
-            if (fwrite(out.data, 1, out.len, stdout) != out.len) g_stop = 1;
+            if (fwrite(out.data, 1, out.len, stdout) != out.len) sm_tool_stop = 1;
             sm_wbuf_reset(&out);
         }
         count++;

@@ -12,9 +12,7 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <librdkafka/rdkafka.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +20,7 @@
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "tools/sm_tool.h"
+#include "tools/sm_tool_rdk.h"
 
 static const sm_tool_opt_t producer_opts[] = {
     { "batch-size", SM_TOOL_ARG_REQUIRED, "Integer: size", "Number of messages to send in a single batch if they are not being sent synchronously. (default: 200)" },
@@ -49,26 +48,15 @@ static const sm_tool_opt_t producer_opts[] = {
     { NULL, 0, NULL, NULL },
 };
 
-static volatile sig_atomic_t g_stop;
+static const sm_tool_cli_t producer_cli = {
+    .opts = producer_opts,
+    .no_args_msg = "This tool helps to read data from standard input and publish it to Kafka.",
+    .help_header = "This tool helps to read data from standard input and publish it to Kafka.",
+    .version_tag = "samsa",
+};
+
 static long g_failed;
 static long g_delivered;
-
-static void on_signal(int sig) { (void)sig; g_stop = 1; }
-
-static void __attribute__((noreturn))
-usage_die(const char *msg)
-{
-    fprintf(stderr, "%s\n", msg);
-    sm_tool_print_usage(stderr, producer_opts);
-    exit(1);
-}
-
-static void __attribute__((noreturn))
-die(const char *msg)
-{
-    fprintf(stderr, "ERROR %s\n", msg);
-    exit(1);
-}
 
 /* Like Kafka's ErrorLoggingCallback: one line per failed record. */
 static void
@@ -91,46 +79,22 @@ on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
     if (level <= 4) fprintf(stderr, "WARN [%s] %s\n", fac, buf);
 }
 
-/* Apply one property through the key mapping; strict = error on unknown. */
 static void
 conf_put(rd_kafka_conf_t *conf, const char *key, const char *value, int *sync)
 {
-    const char *k;
-    char v[2048], err[512];
-    switch (sm_tool_map_producer_prop(key, value, &k, v, sizeof v, sync)) {
-    case SM_TOOL_MAP_IGNORE:
-        return;
-    case SM_TOOL_MAP_WARN:
-        fprintf(stderr, "WARN The configuration '%s' was supplied but isn't a known config.\n", key);
-        return;
-    case SM_TOOL_MAP_BAD:
-        die(v);
-    case SM_TOOL_MAP_SET:
-        break;
-    }
-    rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, k, v, err, sizeof err);
-    if (r == RD_KAFKA_CONF_UNKNOWN)
-        fprintf(stderr, "WARN The configuration '%s' was supplied but isn't a known config.\n", key);
-    else if (r != RD_KAFKA_CONF_OK)
-        die(err);
+    sm_tool_rdk_conf_put(conf, 1, key, value, sync);
 }
 
-/* Record which librdkafka keys the user configured, so flag defaults only
- * fill gaps (CommandLineUtils.maybeMergeOptions). */
-static int
-conf_has(rd_kafka_conf_t *conf, const sm_props_t *user, const char *k)
-{
-    (void)conf;
-    return sm_props_get(user, k) != NULL;
-}
-
+/* A flag's value, else its default unless the user configured the
+ * librdkafka key already (CommandLineUtils.maybeMergeOptions); `user` holds
+ * the user's mapped keys. */
 static void
 merge_flag(rd_kafka_conf_t *conf, const sm_props_t *user, const sm_tool_args_t *a, const char *flag,
            const char *key, const char *def, int *sync)
 {
     const char *v = sm_tool_get(a, flag);
     if (v) conf_put(conf, key, v, sync);
-    else if (def && !conf_has(conf, user, key)) conf_put(conf, key, def, sync);
+    else if (def && !sm_props_get(user, key)) conf_put(conf, key, def, sync);
 }
 
 int
@@ -139,34 +103,20 @@ main(int argc, char **argv)
     sm_tool_args_t a;
     char err[512];
     sm_log_level = SM_LOG_WARN;
-    if (sm_tool_args_parse(&a, producer_opts, argc, argv, err, sizeof err)) {
-        fprintf(stderr, "%s\nTry '%s --help' for the list of options.\n", err, argv[0]);
-        return 1;
-    }
-    if (argc <= 1) usage_die("This tool helps to read data from standard input and publish it to Kafka.");
-    if (sm_tool_has(&a, "help")) {
-        printf("This tool helps to read data from standard input and publish it to Kafka.\n");
-        sm_tool_print_usage(stdout, producer_opts);
-        return 0;
-    }
-    if (sm_tool_has(&a, "version")) {
-        printf("%s (samsa)\n", PACKAGE_VERSION);
-        return 0;
-    }
-    if (!sm_tool_has(&a, "topic")) usage_die("Missing required argument \"[topic]\"");
+    sm_tool_cli_parse(&producer_cli, &a, argc, argv);
+    sm_tool_check_required(&a, "topic");
     const char *servers = sm_tool_get(&a, "bootstrap-server");
     if (!servers) servers = sm_tool_get(&a, "broker-list");
     const char *lr = sm_tool_get(&a, "line-reader");
     if (lr && strcmp(lr, "kafka.tools.ConsoleProducer$LineMessageReader"))
-        die("Only the default line reader kafka.tools.ConsoleProducer$LineMessageReader is supported");
+        sm_tool_error_die("Only the default line reader kafka.tools.ConsoleProducer$LineMessageReader is supported");
 
     /* Reader properties. */
     sm_props_t rprops;
     sm_props_init(&rprops);
     int n;
     char **vals = sm_tool_get_all(&a, "property", &n);
-    for (int i = 0; i < n; i++)
-        if (!vals[i] || sm_props_set_kv(&rprops, vals[i])) die("Invalid parser arguments: property must be key=value");
+    if (sm_tool_props_add_kvs(&rprops, vals, n)) sm_tool_error_die("Invalid parser arguments: property must be key=value");
     const char *pk = sm_props_get(&rprops, "parse.key");
     int parse_key = pk && !strcasecmp(pk, "true");
     const char *ie = sm_props_get(&rprops, "ignore.error");
@@ -180,10 +130,9 @@ main(int argc, char **argv)
     sm_props_t user;
     sm_props_init(&user);
     const char *pc = sm_tool_get(&a, "producer.config");
-    if (pc && sm_props_load(&user, pc, err, sizeof err)) die(err);
+    if (pc && sm_props_load(&user, pc, err, sizeof err)) sm_tool_error_die(err);
     vals = sm_tool_get_all(&a, "producer-property", &n);
-    for (int i = 0; i < n; i++)
-        if (!vals[i] || sm_props_set_kv(&user, vals[i])) die("Invalid producer property: must be key=value");
+    if (sm_tool_props_add_kvs(&user, vals, n)) sm_tool_error_die("Invalid producer property: must be key=value");
     sm_props_t mapped;   /* librdkafka keys the user set, for maybeMerge */
     sm_props_init(&mapped);
     for (size_t i = 0; i < user.n; i++) {
@@ -196,11 +145,11 @@ main(int argc, char **argv)
     }
     if (servers) conf_put(conf, "bootstrap.servers", servers, &sync);
     else if (!sm_props_get(&mapped, "bootstrap.servers"))
-        usage_die("Missing required argument \"[bootstrap-server]\"");
+        sm_tool_usage_die(producer_opts, "Missing required argument \"[bootstrap-server]\"");
     if (sm_tool_has(&a, "compression-codec")) {
         const char *cc = sm_tool_get(&a, "compression-codec");
         const char *name = sm_tool_compression_name(cc ? cc : "gzip");
-        if (!name) die("Invalid compression codec: use none, gzip, snappy, lz4 or zstd");
+        if (!name) sm_tool_error_die("Invalid compression codec: use none, gzip, snappy, lz4 or zstd");
         conf_put(conf, "compression.type", name, &sync);
     }
     if (!sm_props_get(&mapped, "client.id")) conf_put(conf, "client.id", "console-producer", &sync);
@@ -214,7 +163,7 @@ main(int argc, char **argv)
     merge_flag(conf, &mapped, &a, "socket-buffer-size", "socket.send.buffer.bytes", "102400", &sync);
     if (sm_tool_get(&a, "max-memory-bytes")) {
         int64_t b;
-        if (sm_parse_i64(sm_tool_get(&a, "max-memory-bytes"), &b) || b < 1024) die("Invalid --max-memory-bytes");
+        if (sm_parse_i64(sm_tool_get(&a, "max-memory-bytes"), &b) || b < 1024) sm_tool_error_die("Invalid --max-memory-bytes");
         char kb[32];
         snprintf(kb, sizeof kb, "%lld", (long long)(b / 1024));
         conf_put(conf, "queue.buffering.max.kbytes", kb, &sync);
@@ -227,15 +176,11 @@ main(int argc, char **argv)
     rd_kafka_conf_set_log_cb(conf, on_log);
 
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    if (!rk) die(err);
+    if (!rk) sm_tool_error_die(err);
     const char *topic = sm_tool_get(&a, "topic");
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    sm_tool_catch_stop_signals();
 
     int prompt = isatty(0) && isatty(1);
     char *line = NULL;
@@ -248,7 +193,7 @@ main(int argc, char **argv)
             fflush(stdout);
         }
         ssize_t len = getline(&line, &cap, stdin);
-        if (len < 0 || g_stop) break;
+        if (len < 0 || sm_tool_stop) break;
         lineno++;
         /* BufferedReader.readLine strips "\n", "\r\n" or "\r". */
         if (len > 0 && line[len - 1] == '\n') len--;
@@ -280,8 +225,8 @@ main(int argc, char **argv)
     }
     free(line);
     /* Flush until every record has a delivery report (message.timeout.ms bounds it). */
-    while (rd_kafka_outq_len(rk) > 0 && !g_stop) rd_kafka_flush(rk, 1000);
-    if (g_stop) rd_kafka_flush(rk, 5000);
+    while (rd_kafka_outq_len(rk) > 0 && !sm_tool_stop) rd_kafka_flush(rk, 1000);
+    if (sm_tool_stop) rd_kafka_flush(rk, 5000);
     /* Snapshot before destroy: purged records would report again. */
     long failed = g_failed + rd_kafka_outq_len(rk);
     rd_kafka_topic_destroy(rkt);

@@ -1,9 +1,12 @@
 /*
- * sm_tool.c - shared, I/O-free helpers of the operator tools: option parsing,
- * kafka-topics.sh formatting, assignment/config parsing, topic filters,
- * property-key mapping and the console consumer's record formatter.
- * See sm_tool.h for the contracts.
+ * sm_tool.c - shared, librdkafka-free helpers of the operator tools: option
+ * parsing, the common front end (usage / failure exits, --help, --version,
+ * stop signals), ZooKeeper conveniences, kafka-topics.sh formatting,
+ * assignment/config parsing, topic filters, property-key mapping and the
+ * console consumer's record formatter. See sm_tool.h for the contracts.
  */
+#include "config.h"
+
 #include "tools/sm_tool.h"
 
 #include <ctype.h>
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/sm_util.h"
+#include "zk/sm_zk_admin.h"
 
 /* ---- option parsing ---------------------------------------------------- */
 
@@ -207,6 +211,172 @@ sm_tool_parse_int(const char *s, int32_t *out)
     return 0;
 }
 
+/* ---- common front end --------------------------------------------------- */
+
+void
+sm_tool_usage_die(const sm_tool_opt_t *opts, const char *msg)
+{
+    fprintf(stderr, "%s\n", msg);
+    sm_tool_print_usage(stderr, opts);
+    exit(1);
+}
+
+void
+sm_tool_cli_parse(const sm_tool_cli_t *cli, sm_tool_args_t *a, int argc, char **argv)
+{
+    char err[512];
+    if (sm_tool_args_parse(a, cli->opts, argc, argv, err, sizeof err)) {
+        if (cli->usage_on_bad_args) sm_tool_usage_die(cli->opts, err);
+        fprintf(stderr, "%s\nTry '%s --help' for the list of options.\n", err, argv[0]);
+        exit(1);
+    }
+    if (argc <= 1) sm_tool_usage_die(cli->opts, cli->no_args_msg);
+    if (sm_tool_has(a, "help")) {
+        if (cli->help_header) printf("%s\n", cli->help_header);
+        sm_tool_print_usage(stdout, cli->opts);
+        exit(0);
+    }
+    if (sm_tool_has(a, "version")) {
+        printf("%s (%s)\n", PACKAGE_VERSION, cli->version_tag);
+        exit(0);
+    }
+}
+
+void
+sm_tool_check_required(const sm_tool_args_t *a, const char *opt)
+{
+    if (sm_tool_has(a, opt)) return;
+    char msg[128];
+    snprintf(msg, sizeof msg, "Missing required argument \"[%s]\"", opt);
+    sm_tool_usage_die(a->table, msg);
+}
+
+void
+sm_tool_check_invalid(const sm_tool_args_t *a, const char *opt, const char *const *bad)
+{
+    if (!sm_tool_has(a, opt)) return;
+    for (int i = 0; bad[i]; i++) {
+        if (sm_tool_has(a, bad[i])) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "Option \"[%s]\" can't be used with option \"[%s]\"", opt, bad[i]);
+            sm_tool_usage_die(a->table, msg);
+        }
+    }
+}
+
+void
+sm_tool_fail(const char *prefix, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    printf("%s%s\n", prefix, buf);
+    fflush(stdout);
+    exit(1);
+}
+
+void
+sm_tool_error_die(const char *msg)
+{
+    fprintf(stderr, "ERROR %s\n", msg);
+    exit(1);
+}
+
+volatile sig_atomic_t sm_tool_stop;
+
+static void
+on_stop_signal(int sig)
+{
+    (void)sig;
+    sm_tool_stop = 1;
+}
+
+void
+sm_tool_catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int
+sm_tool_props_add_kvs(sm_props_t *p, char *const *kvs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!kvs[i] || sm_props_set_kv(p, kvs[i])) return -1;
+    return 0;
+}
+
+int
+sm_tool_props_remove(sm_props_t *p, const char *key)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (!strcmp(p->items[i].key, key)) {
+            free(p->items[i].key);
+            free(p->items[i].value);
+        } else {
+            p->items[m++] = p->items[i];
+        }
+    }
+    int removed = (int)(p->n - m);
+    p->n = m;
+    return removed;
+}
+
+void
+sm_tool_warn_message_format(const sm_props_t *configs)
+{
+    const char *mfv = sm_props_get(configs, "message.format.version");
+    if (mfv)
+        printf("WARNING: The configuration message.format.version=%s is specified. This configuration will be ignored "
+               "if the version is newer than the inter.broker.protocol.version specified in the broker.\n", mfv);
+}
+
+int
+sm_tool_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+sm_tool_cmp_tp(const char *t1, int32_t p1, const char *t2, int32_t p2)
+{
+    int c = strcmp(t1, t2);
+    return c ? c : (p1 > p2) - (p1 < p2);
+}
+
+/* ---- ZooKeeper ----------------------------------------------------------- */
+
+sm_zk_t *
+sm_tool_zk_open(const char *connect, int timeout_ms, char *errstr, size_t errlen)
+{
+    *errstr = '\0';
+    sm_zk_t *zk = sm_zk_admin_connect(connect, timeout_ms, errstr, errlen);
+    if (!zk && !*errstr) snprintf(errstr, errlen, "Timed out waiting for connection while in state: CONNECTING");
+    return zk;
+}
+
+int
+sm_tool_zk_broker_ids(sm_zk_t *zk, int32_t **ids, int *n)
+{
+    sm_broker_info_t *b = NULL;
+    int nb = 0;
+    if (sm_zk_admin_list_brokers(zk, &b, &nb) < 0) return -1;
+    *ids = sm_calloc((size_t)nb + 1, sizeof(int32_t));
+    for (int i = 0; i < nb; i++) {
+        (*ids)[i] = b[i].id;
+        sm_broker_info_free(&b[i]);
+    }
+    free(b);
+    *n = nb;
+    return 0;
+}
+
 /* ---- kafka-topics.sh formatting --------------------------------------- */
 
 sm_tool_fmt_t
@@ -226,8 +396,8 @@ wputs(sm_wbuf_t *w, const char *s)
     sm_write_raw(w, s, strlen(s));
 }
 
-static void __attribute__((format(printf, 2, 3)))
-wprintf(sm_wbuf_t *w, const char *fmt, ...)
+void
+sm_tool_wprintf(sm_wbuf_t *w, const char *fmt, ...)
 {
     char buf[64];
     va_list ap;
@@ -252,22 +422,22 @@ sm_tool_fmt_topic_line(sm_wbuf_t *w, sm_tool_fmt_t fmt, const char *topic, const
 {
     /* 2.0-2.3 had no space after the colons; 2.4 added it; 2.8 added TopicId. */
     const char *sp = fmt == SM_TOOL_FMT_20 ? "" : " ";
-    wprintf(w, "Topic:%s", sp);
+    sm_tool_wprintf(w, "Topic:%s", sp);
     wputs(w, topic);
     if (fmt == SM_TOOL_FMT_28 && topic_id && *topic_id) {
         wputs(w, "\tTopicId: ");
         wputs(w, topic_id);
     }
-    wprintf(w, "\tPartitionCount:%s%d\tReplicationFactor:%s%d\tConfigs:%s", sp, npartitions, sp, rf, sp);
+    sm_tool_wprintf(w, "\tPartitionCount:%s%d\tReplicationFactor:%s%d\tConfigs:%s", sp, npartitions, sp, rf, sp);
     wputs(w, configs ? configs : "");
-    if (marked) wprintf(w, "\tMarkedForDeletion:%strue", sp);
+    if (marked) sm_tool_wprintf(w, "\tMarkedForDeletion:%strue", sp);
     wputs(w, "\n");
 }
 
 static void
 write_ids(sm_wbuf_t *w, const int32_t *ids, int n)
 {
-    for (int i = 0; i < n; i++) wprintf(w, i ? ",%d" : "%d", ids[i]);
+    for (int i = 0; i < n; i++) sm_tool_wprintf(w, i ? ",%d" : "%d", ids[i]);
 }
 
 void
@@ -276,8 +446,8 @@ sm_tool_fmt_partition_line(sm_wbuf_t *w, const char *topic, int32_t partition, i
 {
     wputs(w, "\tTopic: ");
     wputs(w, topic);
-    wprintf(w, "\tPartition: %d\tLeader: ", partition);
-    if (leader >= 0) wprintf(w, "%d", leader);
+    sm_tool_wprintf(w, "\tPartition: %d\tLeader: ", partition);
+    if (leader >= 0) sm_tool_wprintf(w, "%d", leader);
     else wputs(w, "none");
     wputs(w, "\tReplicas: ");
     write_ids(w, replicas, nreplicas);
@@ -668,17 +838,17 @@ sm_tool_format_record(sm_wbuf_t *w, const sm_tool_fmtopts_t *o, int ts_type, int
                       const void *value, size_t vallen)
 {
     if (o->print_timestamp) {
-        if (ts_type == SM_TOOL_TS_CREATE) wprintf(w, "CreateTime:%lld", (long long)ts);
-        else if (ts_type == SM_TOOL_TS_LOGAPPEND) wprintf(w, "LogAppendTime:%lld", (long long)ts);
+        if (ts_type == SM_TOOL_TS_CREATE) sm_tool_wprintf(w, "CreateTime:%lld", (long long)ts);
+        else if (ts_type == SM_TOOL_TS_LOGAPPEND) sm_tool_wprintf(w, "LogAppendTime:%lld", (long long)ts);
         else wputs(w, "NO_TIMESTAMP");
         sep(w, o, o->print_partition || o->print_offset || o->print_headers || o->print_key || o->print_value);
     }
     if (o->print_partition) {
-        wprintf(w, "Partition:%d", partition);
+        sm_tool_wprintf(w, "Partition:%d", partition);
         sep(w, o, o->print_offset || o->print_headers || o->print_key || o->print_value);
     }
     if (o->print_offset) {
-        wprintf(w, "Offset:%lld", (long long)offset);
+        sm_tool_wprintf(w, "Offset:%lld", (long long)offset);
         sep(w, o, o->print_headers || o->print_key || o->print_value);
     }
     if (o->print_headers) {

@@ -1,23 +1,29 @@
 /*
  * sm_tool.h - the pure, librdkafka-free parts shared by the operator tools
- * (samsa-topics, samsa-console-producer, samsa-console-consumer): a small
- * jopt-simple-like option parser and usage printer, kafka-topics.sh output
- * formatting, --replica-assignment / --config parsing, topic regex filters,
- * old-style (Kafka 0.8 / Java client) property-key mapping to librdkafka
- * names, and the console consumer's DefaultMessageFormatter.
+ * (all seven samsa-* CLIs): a small jopt-simple-like option parser and
+ * usage printer, the common front end (no-argument / --help / --version
+ * handling, usage and failure exits, stop signals), small ZooKeeper
+ * conveniences, kafka-topics.sh output formatting, --replica-assignment /
+ * --config parsing, topic regex filters, old-style (Kafka 0.8 / Java
+ * client) property-key mapping to librdkafka names, and the console
+ * consumer's DefaultMessageFormatter.
  *
- * Everything here is deterministic and allocation-checked so that it can be
- * unit-tested in tests/unit/check_tools.c; the binaries add the I/O.
+ * Nothing here touches librdkafka (that is sm_tool_rdk.h, linked into the
+ * binaries only), so this file can live in libsamsa.a and be unit-tested in
+ * tests/unit/check_tools.c. The helpers documented as exiting are meant for
+ * the tools' main paths only.
  */
 #ifndef SM_TOOL_H
 #define SM_TOOL_H
 
 #include <regex.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "core/sm_buf.h"
 #include "core/sm_conf.h"
+#include "zk/sm_zk.h"
 #include "zk/sm_zk_codec.h"
 
 /* ---- option parsing (jopt-simple semantics) ---------------------------- */
@@ -62,6 +68,71 @@ char **sm_tool_get_all(const sm_tool_args_t *a, const char *name, int *n);
 void sm_tool_print_usage(FILE *f, const sm_tool_opt_t *table);
 /* Parse a whole-string int32 option; 0 or -1. */
 int  sm_tool_parse_int(const char *s, int32_t *out);
+
+/* ---- common front end --------------------------------------------------- */
+
+/* What a tool's main shares with every other tool's main. */
+typedef struct {
+    const sm_tool_opt_t *opts;
+    const char *no_args_msg;     /* stderr line (then the usage) when run without arguments */
+    const char *help_header;     /* stdout line before the usage for --help; NULL: usage only */
+    const char *version_tag;     /* --version prints "<PACKAGE_VERSION> (<tag>)" */
+    int usage_on_bad_args;       /* bad argv: 1 = message + usage; 0 = message + "Try '<argv0> --help' ..." */
+} sm_tool_cli_t;
+
+/* Parse argv into `a` (release with sm_tool_args_free) and deal with what
+ * needs no tool logic: a bad command line or no arguments at all exit 1
+ * with one message line first on stderr; --help (exit 0, usage on stdout)
+ * and --version (exit 0). Returns only when the tool should run. Touches no
+ * network and never sleeps. Thread: main only (may exit). */
+void sm_tool_cli_parse(const sm_tool_cli_t *cli, sm_tool_args_t *a, int argc, char **argv);
+
+/* Misuse: msg, then the usage of `opts`, on stderr; exit 1. */
+void sm_tool_usage_die(const sm_tool_opt_t *opts, const char *msg) __attribute__((noreturn));
+/* CommandLineUtils.checkRequiredArgs: usage_die "Missing required argument
+ * \"[opt]\"" unless `opt` was given. */
+void sm_tool_check_required(const sm_tool_args_t *a, const char *opt);
+/* CommandLineUtils.checkInvalidArgs: when `opt` was given, usage_die on the
+ * first option of the NULL-terminated `bad` list that was given too. */
+void sm_tool_check_invalid(const sm_tool_args_t *a, const char *opt, const char *const *bad);
+
+/* Execution failure, Kafka-tool style: "<prefix><formatted message>\n" on
+ * stdout (flushed), exit 1. */
+void sm_tool_fail(const char *prefix, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+/* Console-tool failure: "ERROR <msg>\n" on stderr, exit 1. */
+void sm_tool_error_die(const char *msg) __attribute__((noreturn));
+
+/* Set by SIGINT/SIGTERM once sm_tool_catch_stop_signals has run; the
+ * console tools poll it to finish cleanly. */
+extern volatile sig_atomic_t sm_tool_stop;
+void sm_tool_catch_stop_signals(void);
+
+/* Append the "k=v" words kvs[0..n-1] (repeated --property style values) to
+ * p. 0, or -1 at the first NULL word or word without '='. */
+int sm_tool_props_add_kvs(sm_props_t *p, char *const *kvs, int n);
+/* Remove every entry named key from p, keeping the order of the rest.
+ * Returns how many were removed. */
+int sm_tool_props_remove(sm_props_t *p, const char *key);
+/* Kafka's stdout warning when --config/--add-config sets
+ * message.format.version (nothing otherwise). */
+void sm_tool_warn_message_format(const sm_props_t *configs);
+
+/* printf appended to w (no NUL kept, no truncation). */
+void sm_tool_wprintf(sm_wbuf_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* qsort comparator for an array of char *. */
+int  sm_tool_cmp_str(const void *a, const void *b);
+/* Order of (topic, partition) pairs: by topic name, then partition. */
+int  sm_tool_cmp_tp(const char *t1, int32_t p1, const char *t2, int32_t p2);
+
+/* ---- ZooKeeper ----------------------------------------------------------- */
+
+/* Synchronous admin session on `connect`, or NULL with errstr always set
+ * (Kafka's "Timed out waiting for connection while in state: CONNECTING"
+ * when ZooKeeper gave no reason). Blocks up to timeout_ms. */
+sm_zk_t *sm_tool_zk_open(const char *connect, int timeout_ms, char *errstr, size_t errlen);
+/* Ids of the registered brokers (/brokers/ids) in a heap array (*ids,
+ * free()). 0, or -1 when ZooKeeper cannot be read. */
+int sm_tool_zk_broker_ids(sm_zk_t *zk, int32_t **ids, int *n);
 
 /* ---- kafka-topics.sh -------------------------------------------------- */
 

@@ -4,29 +4,13 @@
  * argument parsing and output layout, with no I/O.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "core/sm_util.h"
+#include "tools/sm_tool.h"
 #include "tools/sm_tool_admin.h"
-
-/* printf into a growable buffer (no NUL kept). */
-static void __attribute__((format(printf, 2, 3)))
-wpf(sm_wbuf_t *w, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n <= 0) return;
-    uint8_t *p = sm_wbuf_reserve(w, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf((char *)p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    w->len += (size_t)n;
-}
 
 static char *
 trim_dup(const char *s, size_t len)
@@ -116,10 +100,10 @@ sm_tool_config_entity_desc(char *buf, size_t len, const char *type, const char *
 void
 sm_tool_fmt_zk_configs(sm_wbuf_t *w, const char *desc, const sm_props_t *configs)
 {
-    wpf(w, "Configs for %s are ", desc);
+    sm_tool_wprintf(w, "Configs for %s are ", desc);
     for (size_t i = 0; configs && i < configs->n; i++)
-        wpf(w, "%s%s=%s", i ? "," : "", configs->items[i].key, configs->items[i].value);
-    wpf(w, "\n");
+        sm_tool_wprintf(w, "%s%s=%s", i ? "," : "", configs->items[i].key, configs->items[i].value);
+    sm_tool_wprintf(w, "\n");
 }
 
 /* ---- consumer groups --------------------------------------------------- */
@@ -155,7 +139,7 @@ sm_tool_fmt_offsets_table(sm_wbuf_t *w, const sm_tool_offset_row_t *rows, int n)
         h = maxw(h, rows[i].host);
     }
     const char *fmt = "\n%-*s %-*s %-10s %-15s %-15s %-15s %-*s %-*s %s";
-    wpf(w, fmt, g, "GROUP", t, "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", c,
+    sm_tool_wprintf(w, fmt, g, "GROUP", t, "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", c,
                    "CONSUMER-ID", h, "HOST", "CLIENT-ID");
     for (int i = 0; i < n; i++) {
         const sm_tool_offset_row_t *r = &rows[i];
@@ -165,10 +149,10 @@ sm_tool_fmt_offsets_table(sm_wbuf_t *w, const sm_tool_offset_row_t *rows, int n)
         num_or_dash(cur, sizeof(cur), r->current);
         num_or_dash(leo, sizeof(leo), r->log_end);
         num_or_dash(lag, sizeof(lag), r->current >= 0 && r->log_end >= 0 ? r->log_end - r->current : -1);
-        wpf(w, fmt, g, dash(r->group), t, dash(r->topic), part, cur, leo, lag, c, dash(r->consumer_id), h,
+        sm_tool_wprintf(w, fmt, g, dash(r->group), t, dash(r->topic), part, cur, leo, lag, c, dash(r->consumer_id), h,
                        dash(r->host), dash(r->client_id));
     }
-    wpf(w, "\n");
+    sm_tool_wprintf(w, "\n");
 }
 
 void
@@ -186,26 +170,26 @@ sm_tool_fmt_members_table(sm_wbuf_t *w, const sm_tool_member_row_t *rows, int n,
         }
     }
     if (with_gi)
-        wpf(w, "\n%-*s %-*s %-*s %-*s %-*s %-15s ", g, "GROUP", c, "CONSUMER-ID", gi, "GROUP-INSTANCE-ID", h,
+        sm_tool_wprintf(w, "\n%-*s %-*s %-*s %-*s %-*s %-15s ", g, "GROUP", c, "CONSUMER-ID", gi, "GROUP-INSTANCE-ID", h,
                        "HOST", cl, "CLIENT-ID", "#PARTITIONS");
     else
-        wpf(w, "\n%-*s %-*s %-*s %-*s %-15s ", g, "GROUP", c, "CONSUMER-ID", h, "HOST", cl, "CLIENT-ID",
+        sm_tool_wprintf(w, "\n%-*s %-*s %-*s %-*s %-15s ", g, "GROUP", c, "CONSUMER-ID", h, "HOST", cl, "CLIENT-ID",
                        "#PARTITIONS");
-    if (verbose) wpf(w, "ASSIGNMENT");
-    wpf(w, "\n");
+    if (verbose) sm_tool_wprintf(w, "ASSIGNMENT");
+    sm_tool_wprintf(w, "\n");
     for (int i = 0; i < n; i++) {
         const sm_tool_member_row_t *r = &rows[i];
         char np[16];
         snprintf(np, sizeof(np), "%d", r->npartitions);
         if (with_gi)
-            wpf(w, "%-*s %-*s %-*s %-*s %-*s %-15s ", g, dash(r->group), c, dash(r->consumer_id), gi,
+            sm_tool_wprintf(w, "%-*s %-*s %-*s %-*s %-*s %-15s ", g, dash(r->group), c, dash(r->consumer_id), gi,
                            r->group_instance_id && r->group_instance_id[0] ? r->group_instance_id : "-", h,
                            dash(r->host), cl, dash(r->client_id), np);
         else
-            wpf(w, "%-*s %-*s %-*s %-*s %-15s ", g, dash(r->group), c, dash(r->consumer_id), h,
+            sm_tool_wprintf(w, "%-*s %-*s %-*s %-*s %-15s ", g, dash(r->group), c, dash(r->consumer_id), h,
                            dash(r->host), cl, dash(r->client_id), np);
-        if (verbose) wpf(w, "%s", dash(r->assignment));
-        wpf(w, "\n");
+        if (verbose) sm_tool_wprintf(w, "%s", dash(r->assignment));
+        sm_tool_wprintf(w, "\n");
     }
 }
 
@@ -217,9 +201,9 @@ sm_tool_fmt_state_table(sm_wbuf_t *w, const char *group, const char *coordinator
     const char *fmt = "\n%-*s %-*s %-25s %-20s %s";
     char nm[16];
     snprintf(nm, sizeof(nm), "%d", nmembers);
-    wpf(w, fmt, g, "GROUP", c, "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS");
-    wpf(w, fmt, g, group, c, dash(coordinator), assignor && *assignor ? assignor : "", dash(state), nm);
-    wpf(w, "\n");
+    sm_tool_wprintf(w, fmt, g, "GROUP", c, "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS");
+    sm_tool_wprintf(w, fmt, g, group, c, dash(coordinator), assignor && *assignor ? assignor : "", dash(state), nm);
+    sm_tool_wprintf(w, "\n");
 }
 
 void
@@ -227,19 +211,19 @@ sm_tool_fmt_list_states(sm_wbuf_t *w, const char *const *groups, const char *con
 {
     int g = 15;
     for (int i = 0; i < n; i++) g = maxw(g, groups[i]);
-    wpf(w, "%-*s %s\n", g, "GROUP", "STATE");
-    for (int i = 0; i < n; i++) wpf(w, "%-*s %s\n", g, groups[i], dash(states[i]));
+    sm_tool_wprintf(w, "%-*s %s\n", g, "GROUP", "STATE");
+    for (int i = 0; i < n; i++) sm_tool_wprintf(w, "%-*s %s\n", g, groups[i], dash(states[i]));
 }
 
 void
 sm_tool_fmt_reset_table(sm_wbuf_t *w, const sm_tool_reset_row_t *rows, int n)
 {
-    if (n > 0) wpf(w, "\n%-30s %-30s %-10s %-15s\n", "GROUP", "TOPIC", "PARTITION", "NEW-OFFSET");
+    if (n > 0) sm_tool_wprintf(w, "\n%-30s %-30s %-10s %-15s\n", "GROUP", "TOPIC", "PARTITION", "NEW-OFFSET");
     for (int i = 0; i < n; i++) {
         char p[16], o[24];
         snprintf(p, sizeof(p), "%d", rows[i].partition);
         snprintf(o, sizeof(o), "%lld", (long long)rows[i].offset);
-        wpf(w, "%-30s %-30s %-10s %-15s\n", rows[i].group, rows[i].topic, p, o);
+        sm_tool_wprintf(w, "%-30s %-30s %-10s %-15s\n", rows[i].group, rows[i].topic, p, o);
     }
 }
 
@@ -249,8 +233,7 @@ static int
 cmp_tp(const void *a, const void *b)
 {
     const tp_t *x = a, *y = b;
-    int c = strcmp(x->topic, y->topic);
-    return c ? c : (x->part > y->part) - (x->part < y->part);
+    return sm_tool_cmp_tp(x->topic, x->part, y->topic, y->part);
 }
 
 char *
@@ -265,9 +248,9 @@ sm_tool_fmt_assignment(const char *const *topics, const int32_t *parts, int n)
     for (int i = 0; i < n; i++) {
         int first = i == 0 || strcmp(v[i - 1].topic, v[i].topic);
         int last = i == n - 1 || strcmp(v[i + 1].topic, v[i].topic);
-        if (first) wpf(&w, "%s%s(", i ? ", " : "", v[i].topic);
-        wpf(&w, "%s%d", first ? "" : ",", v[i].part);
-        if (last) wpf(&w, ")");
+        if (first) sm_tool_wprintf(&w, "%s%s(", i ? ", " : "", v[i].topic);
+        sm_tool_wprintf(&w, "%s%d", first ? "" : ",", v[i].part);
+        if (last) sm_tool_wprintf(&w, ")");
     }
     char *s = sm_strndup((const char *)w.data, w.len);
     sm_wbuf_free(&w);

@@ -31,7 +31,7 @@ fi
 # Never write bytecode or caches into the (shared) source tree.
 export PYTHONDONTWRITEBYTECODE=1
 cd "$builddir" || exit 99
-eval "set -- $SAMSA_IT_ARGS"
+eval "set -- \"\$@\" $SAMSA_IT_ARGS"
 "$PY" -m pytest -q -c "$srcdir/tests/integration/pytest.ini" --rootdir "$srcdir/tests/integration" \
     "$srcdir/tests/integration" "$@"
 rc=$?

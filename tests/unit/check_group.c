@@ -834,6 +834,35 @@ START_TEST(test_replay_from_log)
 }
 END_TEST
 
+/* A commit completion arriving after its partition was unloaded and
+ * reloaded (leadership away and back) must not touch the reloaded group. */
+START_TEST(test_stale_completion_after_reload)
+{
+    sm_gc_t *gc = new_gc(NULL);
+    int32_t part = sm_gc_partition_for_n(SM_BYTES_STR("g"), 4);
+    sm_gc_offset_t o = { SM_BYTES_STR("t"), 0, 5, -1, SM_BYTES_NULL, 0, -1 };
+    sm_gc_commit(gc, SM_BYTES_STR("g"), -1, SM_BYTES_STR(""), SM_BYTES_NULL, 1, &o, W(41), 0);
+    ck_assert_int_eq(ntokens, 1);
+    sm_gc_unload(gc, part);
+    sm_gc_load_begin(gc, part);
+    sm_gc_load_end(gc, part, 0);
+    o.offset = 9;
+    sm_gc_commit(gc, SM_BYTES_STR("g"), -1, SM_BYTES_STR(""), SM_BYTES_NULL, 1, &o, W(42), 0);
+    ck_assert_int_eq(ntokens, 2);
+    /* The new commit completes first, then the stale one. */
+    sm_gc_append_done(gc, tokens[1], SM_ERR_NONE, 0);
+    sm_gc_append_done(gc, tokens[0], SM_ERR_NONE, 0);
+    ntokens = 0;
+    ck_assert_int_eq(ans[41].answered, 1);
+    ck_assert_int_eq(ans[42].answered, 1);
+    ck_assert_int_eq(ans[42].errors[0], SM_ERR_NONE);
+    sm_gc_offset_t got;
+    ck_assert(sm_gc_fetch_offset(gc, SM_BYTES_STR("g"), SM_BYTES_STR("t"), 0, &got));
+    ck_assert_int_eq(got.offset, 9);
+    sm_gc_free(gc);
+}
+END_TEST
+
 /* ---- the runtime on a real replica manager ---- */
 
 static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1060,6 +1089,7 @@ group_suite(void)
     tcase_add_test(tc, test_replay_and_expiry);
     tcase_add_test(tc, test_load_truncated_records);
     tcase_add_test(tc, test_replay_from_log);
+    tcase_add_test(tc, test_stale_completion_after_reload);
     tcase_add_test(tc, test_runtime_isr_and_failover);
     suite_add_tcase(s, tc);
     return s;

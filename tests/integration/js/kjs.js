@@ -183,17 +183,28 @@ async function admin() {
     })).sort((x, y) => x.id - y.id),
   })) })
 
-  // Give the partitions different end offsets: 5 records to p0, 3 to p1, none to p2.
+  // Give the partitions different end offsets: 5 records to p0 (timestamps
+  // TS0 + i s), 3 to p1 (now), none to p2.
+  const TS0 = 1700000000000
   const producer = kafka.producer()
   await producer.connect()
   const msgs = []
-  for (let i = 0; i < 5; i++) msgs.push({ partition: 0, value: `a${i}` })
+  for (let i = 0; i < 5; i++) msgs.push({ partition: 0, value: `a${i}`, timestamp: String(TS0 + i * 1000) })
   for (let i = 0; i < 3; i++) msgs.push({ partition: 1, value: `b${i}` })
   await producer.send({ topic, acks: -1, messages: msgs })
   await producer.disconnect()
   const offs = await a.fetchTopicOffsets(topic)
-  out({ ev: 'offsets', partitions: offs.map(o => ({ p: o.partition, offset: o.offset, high: o.high, low: o.low }))
-    .sort((x, y) => x.p - y.p) })
+  const offsOut = o => o.map(x => ({ p: x.partition, offset: x.offset, high: x.high, low: x.low }))
+    .sort((x, y) => x.p - y.p)
+  out({ ev: 'offsets', partitions: offsOut(offs) })
+  const byTs = await a.fetchTopicOffsetsByTimestamp(topic, TS0 + 3000)
+  out({ ev: 'offsetsByTimestamp', partitions: byTs.map(x => ({ p: x.partition, offset: x.offset })).sort((x, y) => x.p - y.p) })
+  await a.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '2' }] })
+  out({ ev: 'offsetsAfterDeleteRecords', partitions: offsOut(await a.fetchTopicOffsets(topic)) })
+
+  // AlterConfigs replaces the topic's whole override set (not incremental).
+  await a.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic,
+    configEntries: [{ name: 'retention.ms', value: '7200000' }, { name: 'segment.bytes', value: '1048576' }] }] })
 
   const cfg = await a.describeConfigs({
     resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms', 'cleanup.policy', 'segment.bytes'] }],
