@@ -1153,7 +1153,7 @@ sm_cleaner_swap_in(const char *dir, const char *name, sm_seg_t *const *old, int 
     if (sm_seg_load_tail(s) < 0)
         sm_log_warn(LOGGER, "%s Cleaned segment %s.log has an unreadable tail", name, s->prefix);
     for (int i = 0; i < nold; i++) {
-        sm_log_info(LOGGER, "%s Deleting segment %s.log (baseOffset=%lld) replaced by the log cleaner", name,
+        sm_log_debug(LOGGER, "%s Deleting segment %s.log (baseOffset=%lld) replaced by the log cleaner", name,
                     old[i]->prefix, (long long)old[i]->base);
     }
     return s;

@@ -27,6 +27,7 @@
 #include "log/sm_plog.h"
 #include "tools/sm_tool.h"
 #include "tools/sm_tool_admin.h"
+#include "tools/sm_tool_rdk.h"
 #include "zk/sm_zk_admin.h"
 
 #define TIMEOUT_MS 30000
@@ -65,13 +66,12 @@ typedef struct {
 
 static cfg_cmd_t C;
 
-static void __attribute__((noreturn))
-usage_die(const char *msg)
-{
-    fprintf(stderr, "%s\n", msg);
-    sm_tool_print_usage(stderr, opts);
-    exit(1);
-}
+static const sm_tool_cli_t cli = {
+    .opts = opts,
+    .no_args_msg = "This tool helps to manipulate and describe entity config for a topic, client, user, broker or ip",
+    .help_header = "This tool helps to manipulate and describe entity config for a topic, client, user, broker or ip",
+    .version_tag = "samsa",
+};
 
 /* IllegalArgumentException / InvalidConfigurationException: message only. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -79,23 +79,17 @@ die_msg(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
+    sm_tool_vdie(stderr, "", fmt, ap);
 }
 
 /* Any other exception: Kafka's generic line plus "<exception>: <message>". */
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die_exc(const char *exc, const char *fmt, ...)
 {
-    char buf[1024];
+    char *prefix = sm_asprintf("Error while executing config command with args '%s'\n%s: ", C.cmdline, exc);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "Error while executing config command with args '%s'\n%s: %s\n", C.cmdline, exc, buf);
-    exit(1);
+    sm_tool_vdie(stderr, prefix, fmt, ap);
 }
 
 /* Java exception class for a Kafka error code (the ones AlterConfigs and
@@ -114,22 +108,13 @@ exc_name(rd_kafka_resp_err_t e)
     }
 }
 
+/* ConfigCommandOptions.checkArgs, resolving the entity and the changes. */
 static void
-check_args(int argc)
+check_args(void)
 {
     sm_tool_args_t *a = &C.args;
-    if (argc <= 1) usage_die("This tool helps to manipulate and describe entity config for a topic, client, user, broker or ip");
-    if (sm_tool_has(a, "help")) {
-        printf("This tool helps to manipulate and describe entity config for a topic, client, user, broker or ip\n");
-        sm_tool_print_usage(stdout, opts);
-        exit(0);
-    }
-    if (sm_tool_has(a, "version")) {
-        printf("%s (samsa)\n", PACKAGE_VERSION);
-        exit(0);
-    }
     if (sm_tool_has(a, "alter") + sm_tool_has(a, "describe") != 1)
-        usage_die("Command must include exactly one action: --describe, --alter");
+        sm_tool_usage_die(opts, "Command must include exactly one action: --describe, --alter");
     if (sm_tool_has(a, "bootstrap-server") == sm_tool_has(a, "zookeeper"))
         die_msg("Only one of --bootstrap-server or --zookeeper must be specified");
     /* Entity: --entity-type (+ --entity-name / --entity-default) or a shortcut. */
@@ -189,10 +174,7 @@ check_args(int argc)
             for (int j = 0; j < k; j++) C.del[C.ndel++] = items[j];
             free(items);
         }
-        const char *mfv = sm_props_get(&C.add, "message.format.version");
-        if (mfv)
-            printf("WARNING: The configuration message.format.version=%s is specified. This configuration will be ignored "
-                   "if the version is newer than the inter.broker.protocol.version specified in the broker.\n", mfv);
+        sm_tool_warn_message_format(&C.add);
     } else if (sm_tool_has(a, "add-config") || sm_tool_has(a, "delete-config")) {
         die_msg("Option \"[add-config]\" can't be used with option \"[describe]\"");
     }
@@ -243,7 +225,7 @@ static int
 zk_run(void)
 {
     char err[512], desc[512];
-    sm_zk_t *zk = sm_zk_admin_connect(sm_tool_get(&C.args, "zookeeper"), TIMEOUT_MS, err, sizeof err);
+    sm_zk_t *zk = sm_tool_zk_open(sm_tool_get(&C.args, "zookeeper"), TIMEOUT_MS, err, sizeof err);
     if (!zk) die_exc("kafka.zookeeper.ZooKeeperClientTimeoutException", "%s", err);
     if (sm_tool_has(&C.args, "describe")) {
         char **names = NULL;
@@ -279,15 +261,12 @@ zk_run(void)
             if (!zk_broker_quota_key(C.add.items[i].key) && len < sizeof dyn)
                 len += (size_t)snprintf(dyn + len, sizeof dyn - len, "%s%s", len ? ", " : "", C.add.items[i].key);
         if (len) {
-            sm_broker_info_t *b;
+            int32_t *ids;
             int nb, running = 0;
-            if (sm_zk_admin_list_brokers(zk, &b, &nb) < 0)
+            if (sm_tool_zk_broker_ids(zk, &ids, &nb) < 0)
                 die_exc("org.apache.zookeeper.KeeperException", "could not list /brokers/ids");
-            for (int i = 0; i < nb; i++) {
-                if (!strcmp(C.name, "<default>") || b[i].id == atoi(C.name)) running++;
-                sm_broker_info_free(&b[i]);
-            }
-            free(b);
+            for (int i = 0; i < nb; i++) running += !strcmp(C.name, "<default>") || ids[i] == atoi(C.name);
+            free(ids);
             const char *info = "Broker configuration updates using ZooKeeper are supported for bootstrapping before "
                                "brokers are started to enable encrypted password configs to be stored in ZooKeeper.";
             if (running && strcmp(C.name, "<default>"))
@@ -332,44 +311,49 @@ zk_run(void)
 
 /* ---- --bootstrap-server ------------------------------------------------- */
 
-static void
-rk_log_quiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk; (void)level; (void)fac; (void)buf;
-}
-
 static rd_kafka_t *
 rk_open(void)
 {
     char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *cc = sm_tool_get(&C.args, "command-config");
-    if (cc) {
-        sm_props_t p;
-        sm_props_init(&p);
-        if (sm_props_load(&p, cc, err, sizeof err)) die_msg("%s", err);
-        for (size_t i = 0; i < p.n; i++)
-            if (rd_kafka_conf_set(conf, p.items[i].key, p.items[i].value, err, sizeof err) != RD_KAFKA_CONF_OK)
-                fprintf(stderr, "WARN The configuration '%s' was supplied but isn't a known config.\n", p.items[i].key);
-        sm_props_free(&p);
-    }
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", sm_tool_get(&C.args, "bootstrap-server"), err, sizeof err))
-        die_msg("%s", err);
-    rd_kafka_conf_set(conf, "client.id", "samsa-configs", NULL, 0);
-    rd_kafka_conf_set_log_cb(conf, rk_log_quiet);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    rd_kafka_t *rk = sm_tool_rdk_admin_new(sm_tool_get(&C.args, "bootstrap-server"), sm_tool_get(&C.args, "command-config"),
+                                           0, "samsa-configs", err, sizeof err);
     if (!rk) die_msg("%s", err);
     return rk;
 }
 
+/* The request's result event (owned by call); dies on timeout or a
+ * request-level error. */
 static rd_kafka_event_t *
-rk_wait(rd_kafka_queue_t *q)
+rk_wait(sm_tool_rdk_call_t *call)
 {
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, TIMEOUT_MS + 5000);
+    rd_kafka_event_t *ev = sm_tool_rdk_call_wait(call, TIMEOUT_MS + 5000);
     if (!ev) die_exc("org.apache.kafka.common.errors.TimeoutException", "Timed out waiting for a response");
     if (rd_kafka_event_error(ev))
         die_exc(exc_name(rd_kafka_event_error(ev)), "%s", rd_kafka_event_error_string(ev));
     return ev;
+}
+
+/* Start a DescribeConfigs/AlterConfigs request; a broker resource (other
+ * than the cluster default) must be sent to that broker. */
+static void
+rk_begin(sm_tool_rdk_call_t *call, rd_kafka_t *rk, rd_kafka_admin_op_t op, rd_kafka_ResourceType_t type,
+         const char *name)
+{
+    char err[256];
+    sm_tool_rdk_call_begin(call, rk, op, TIMEOUT_MS, 0);
+    if (type == RD_KAFKA_RESOURCE_BROKER && *name && strcmp(name, "<default>"))
+        rd_kafka_AdminOptions_set_broker(call->o, atoi(name), err, sizeof err);
+}
+
+/* A failed resource in an AlterConfigs/DescribeConfigs result: die with
+ * its exception line. */
+static void
+check_resource(const rd_kafka_ConfigResource_t *r)
+{
+    rd_kafka_resp_err_t e = rd_kafka_ConfigResource_error(r);
+    if (!e) return;
+    const char *msg = rd_kafka_ConfigResource_error_string(r);
+    die_exc(exc_name(e), "%s", msg && *msg ? msg : rd_kafka_err2str(e));
 }
 
 /* The resource name on the wire: "" for the broker default. */
@@ -396,26 +380,17 @@ cmp_entry(const void *a, const void *b)
 static entry_t *
 rk_describe_one(rd_kafka_t *rk, rd_kafka_ResourceType_t type, const char *name, int only, int *n)
 {
-    char err[256];
     rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(type, name);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-    rd_kafka_AdminOptions_set_request_timeout(o, TIMEOUT_MS, err, sizeof err);
-    /* A broker resource must be asked of that broker. */
-    if (type == RD_KAFKA_RESOURCE_BROKER && *name) rd_kafka_AdminOptions_set_broker(o, atoi(name), err, sizeof err);
-    rd_kafka_DescribeConfigs(rk, &res, 1, o, q);
-    rd_kafka_event_t *ev = rk_wait(q);
+    sm_tool_rdk_call_t call;
+    rk_begin(&call, rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, type, name);
+    rd_kafka_DescribeConfigs(rk, &res, 1, call.o, call.q);
     size_t nr;
     const rd_kafka_ConfigResource_t **rr =
-        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &nr);
+        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(rk_wait(&call)), &nr);
     entry_t *out = NULL;
     *n = 0;
     for (size_t i = 0; i < nr; i++) {
-        rd_kafka_resp_err_t e = rd_kafka_ConfigResource_error(rr[i]);
-        if (e) {
-            const char *msg = rd_kafka_ConfigResource_error_string(rr[i]);
-            die_exc(exc_name(e), "%s", msg && *msg ? msg : rd_kafka_err2str(e));
-        }
+        check_resource(rr[i]);
         size_t ne;
         const rd_kafka_ConfigEntry_t **ents = rd_kafka_ConfigResource_configs(rr[i], &ne);
         out = sm_calloc(ne + 1, sizeof(entry_t));
@@ -434,11 +409,9 @@ rk_describe_one(rd_kafka_t *rk, rd_kafka_ResourceType_t type, const char *name, 
             sm_wbuf_init(&w, 64);
             for (size_t s = 0; s < ns; s++) {
                 const char *sv = rd_kafka_ConfigEntry_value(syn[s]);
-                char line[1024];
-                int l = snprintf(line, sizeof line, "%s%s:%s=%s", s ? ", " : "",
-                                 rd_kafka_ConfigSource_name(rd_kafka_ConfigEntry_source(syn[s])),
-                                 rd_kafka_ConfigEntry_name(syn[s]), sv ? sv : "null");
-                sm_write_raw(&w, line, (size_t)(l < (int)sizeof line ? l : (int)sizeof line - 1));
+                sm_tool_wprintf(&w, "%s%s:%s=%s", s ? ", " : "",
+                                rd_kafka_ConfigSource_name(rd_kafka_ConfigEntry_source(syn[s])),
+                                rd_kafka_ConfigEntry_name(syn[s]), sv ? sv : "null");
             }
             x->synonyms = sm_strndup((const char *)w.data, w.len);
             sm_wbuf_free(&w);
@@ -446,10 +419,8 @@ rk_describe_one(rd_kafka_t *rk, rd_kafka_ResourceType_t type, const char *name, 
     }
     if (!out) out = sm_calloc(1, sizeof(entry_t));
     qsort(out, (size_t)*n, sizeof(entry_t), cmp_entry);
-    rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(o);
+    sm_tool_rdk_call_end(&call);
     rd_kafka_ConfigResource_destroy(res);
-    rd_kafka_queue_destroy(q);
     return out;
 }
 
@@ -466,12 +437,6 @@ dynamic_source(const char *name)
     if (!strcmp(C.type, "topics")) return RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG;
     return !strcmp(name, "<default>") ? RD_KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG
                                       : RD_KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void
@@ -492,7 +457,7 @@ rk_describe(rd_kafka_t *rk)
         names = sm_calloc((size_t)cap, sizeof(char *));
         if (rt == RD_KAFKA_RESOURCE_TOPIC) {
             for (int i = 0; i < md->topic_cnt; i++) names[n++] = sm_strdup(md->topics[i].topic);
-            qsort(names, (size_t)n, sizeof(char *), cmp_str);
+            qsort(names, (size_t)n, sizeof(char *), sm_tool_cmp_str);
         } else {
             /* Kafka also lists the cluster default here; librdkafka cannot ask for it. */
             for (int i = 0; i < md->broker_cnt; i++) names[n++] = sm_asprintf("%d", md->brokers[i].id);
@@ -516,7 +481,6 @@ rk_describe(rd_kafka_t *rk)
 static void
 rk_alter(rd_kafka_t *rk)
 {
-    char err[256];
     rd_kafka_ResourceType_t rt = !strcmp(C.type, "topics") ? RD_KAFKA_RESOURCE_TOPIC : RD_KAFKA_RESOURCE_BROKER;
     int ne;
     entry_t *e = rk_describe_one(rk, rt, wire_name(C.name), dynamic_source(C.name), &ne);
@@ -533,25 +497,15 @@ rk_alter(rd_kafka_t *rk)
     merge(&cur, &next);
     rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(rt, wire_name(C.name));
     for (size_t i = 0; i < next.n; i++) rd_kafka_ConfigResource_set_config(res, next.items[i].key, next.items[i].value);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
-    rd_kafka_AdminOptions_set_request_timeout(o, TIMEOUT_MS, err, sizeof err);
-    if (rt == RD_KAFKA_RESOURCE_BROKER && strcmp(C.name, "<default>"))
-        rd_kafka_AdminOptions_set_broker(o, atoi(C.name), err, sizeof err);
-    rd_kafka_AlterConfigs(rk, &res, 1, o, q);
-    rd_kafka_event_t *ev = rk_wait(q);
+    sm_tool_rdk_call_t call;
+    rk_begin(&call, rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS, rt, C.name);
+    rd_kafka_AlterConfigs(rk, &res, 1, call.o, call.q);
     size_t nr;
-    const rd_kafka_ConfigResource_t **rr = rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &nr);
-    for (size_t i = 0; i < nr; i++) {
-        rd_kafka_resp_err_t er = rd_kafka_ConfigResource_error(rr[i]);
-        if (!er) continue;
-        const char *msg = rd_kafka_ConfigResource_error_string(rr[i]);
-        die_exc(exc_name(er), "%s", msg && *msg ? msg : rd_kafka_err2str(er));
-    }
-    rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(o);
+    const rd_kafka_ConfigResource_t **rr =
+        rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(rk_wait(&call)), &nr);
+    for (size_t i = 0; i < nr; i++) check_resource(rr[i]);
+    sm_tool_rdk_call_end(&call);
     rd_kafka_ConfigResource_destroy(res);
-    rd_kafka_queue_destroy(q);
     if (!strcmp(C.name, "<default>")) printf("Completed updating default config for brokers in the cluster.\n");
     else printf("Completed updating config for %s %s.\n", rt == RD_KAFKA_RESOURCE_TOPIC ? "topic" : "broker", C.name);
     sm_props_free(&cur);
@@ -581,13 +535,8 @@ main(int argc, char **argv)
     size_t len = 0;
     for (int i = 1; i < argc && len < sizeof C.cmdline; i++)
         len += (size_t)snprintf(C.cmdline + len, sizeof C.cmdline - len, "%s%s", i > 1 ? " " : "", argv[i]);
-    char err[512];
-    if (sm_tool_args_parse(&C.args, opts, argc, argv, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        fprintf(stderr, "Try '%s --help' for the list of options.\n", argv[0]);
-        return 1;
-    }
-    check_args(argc);
+    sm_tool_cli_parse(&cli, &C.args, argc, argv);
+    check_args();
     int rc = sm_tool_has(&C.args, "zookeeper") ? zk_run() : rk_run();
     sm_props_free(&C.add);
     sm_tool_strv_free(C.del, C.ndel);

@@ -16,7 +16,6 @@
 #include "config.h"
 
 #include <librdkafka/rdkafka.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "core/sm_util.h"
 #include "tools/sm_tool.h"
 #include "tools/sm_tool_admin.h"
+#include "tools/sm_tool_rdk.h"
 
 static const sm_tool_opt_t opts[] = {
     { "all-groups", SM_TOOL_ARG_NONE, NULL, "Apply to all consumer groups." },
@@ -59,31 +59,21 @@ static const sm_tool_opt_t opts[] = {
     { NULL, 0, NULL, NULL },
 };
 
+static const sm_tool_cli_t cli = {
+    .opts = opts,
+    .no_args_msg = "This tool helps to list all consumer groups, describe a consumer group, delete consumer group info, or reset consumer group offsets.",
+    .help_header = "This tool helps to list all consumer groups, describe a consumer group, delete consumer group info, or reset consumer group offsets.",
+    .version_tag = "samsa",
+};
+
 static sm_tool_args_t A;
 static int timeout_ms = 5000;
+static int64_t to_offset, shift_by;   /* --to-offset / --shift-by, checked with the arguments */
 static rd_kafka_t *rk;
 
-static void __attribute__((noreturn))
-usage_die(const char *msg)
-{
-    fprintf(stderr, "%s\n", msg);
-    sm_tool_print_usage(stderr, opts);
-    exit(1);
-}
-
 /* printError + exit: Kafka's catch-all for a failed command. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    printf("\nError: Executing consumer group command failed due to %s\n", buf);
-    fflush(stdout);
-    exit(1);
-}
+#define fail(...) sm_tool_fail("\nError: Executing consumer group command failed due to ", __VA_ARGS__)
+#define usage_die(msg) sm_tool_usage_die(opts, (msg))
 
 static int
 has(const char *o)
@@ -94,49 +84,28 @@ has(const char *o)
 /* ---- librdkafka plumbing ------------------------------------------------ */
 
 static void
-rk_log_quiet(const rd_kafka_t *h, int level, const char *fac, const char *buf)
-{
-    (void)h; (void)level; (void)fac; (void)buf;
-}
-
-static void
 rk_open(void)
 {
     char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *cc = sm_tool_get(&A, "command-config");
-    if (cc) {
-        sm_props_t p;
-        sm_props_init(&p);
-        if (sm_props_load(&p, cc, err, sizeof err)) fail("%s", err);
-        for (size_t i = 0; i < p.n; i++)
-            if (rd_kafka_conf_set(conf, p.items[i].key, p.items[i].value, err, sizeof err) != RD_KAFKA_CONF_OK)
-                fprintf(stderr, "WARN The configuration '%s' was supplied but isn't a known config.\n", p.items[i].key);
-        sm_props_free(&p);
-    }
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", sm_tool_get(&A, "bootstrap-server"), err, sizeof err))
-        fail("%s", err);
-    rd_kafka_conf_set(conf, "client.id", "samsa-consumer-groups", NULL, 0);
-    rd_kafka_conf_set_log_cb(conf, rk_log_quiet);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    rk = sm_tool_rdk_admin_new(sm_tool_get(&A, "bootstrap-server"), sm_tool_get(&A, "command-config"), 0,
+                               "samsa-consumer-groups", err, sizeof err);
     if (!rk) fail("%s", err);
 }
 
-static rd_kafka_AdminOptions_t *
-options(rd_kafka_admin_op_t op)
+static void
+begin(sm_tool_rdk_call_t *call, rd_kafka_admin_op_t op)
 {
-    char err[256];
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
-    rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, err, sizeof err);
-    return o;
+    sm_tool_rdk_call_begin(call, rk, op, timeout_ms, 0);
 }
 
+/* The request's result event (owned by call), or NULL after a
+ * request-level error when tolerate_error; fails on a timeout. */
 static rd_kafka_event_t *
-wait_event(rd_kafka_queue_t *q)
+wait_result(sm_tool_rdk_call_t *call, int tolerate_error)
 {
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
+    rd_kafka_event_t *ev = sm_tool_rdk_call_wait(call, timeout_ms + 5000);
     if (!ev) fail("Timed out waiting for a node assignment.");
-    if (rd_kafka_event_error(ev)) fail("%s", rd_kafka_event_error_string(ev));
+    if (rd_kafka_event_error(ev) && !tolerate_error) fail("%s", rd_kafka_event_error_string(ev));
     return ev;
 }
 
@@ -144,11 +113,10 @@ wait_event(rd_kafka_queue_t *q)
 static int
 list_groups(char ***ids, char ***states)
 {
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
-    rd_kafka_ListConsumerGroups(rk, o, q);
-    rd_kafka_event_t *ev = wait_event(q);
-    const rd_kafka_ListConsumerGroups_result_t *res = rd_kafka_event_ListConsumerGroups_result(ev);
+    sm_tool_rdk_call_t call;
+    begin(&call, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
+    rd_kafka_ListConsumerGroups(rk, call.o, call.q);
+    const rd_kafka_ListConsumerGroups_result_t *res = rd_kafka_event_ListConsumerGroups_result(wait_result(&call, 0));
     size_t n, ne;
     const rd_kafka_ConsumerGroupListing_t **v = rd_kafka_ListConsumerGroups_result_valid(res, &n);
     const rd_kafka_error_t **errs = rd_kafka_ListConsumerGroups_result_errors(res, &ne);
@@ -159,35 +127,27 @@ list_groups(char ***ids, char ***states)
         (*ids)[i] = sm_strdup(rd_kafka_ConsumerGroupListing_group_id(v[i]));
         (*states)[i] = sm_strdup(rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(v[i])));
     }
-    rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_queue_destroy(q);
+    sm_tool_rdk_call_end(&call);
     return (int)n;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* One group's description; the event owns it (destroy after use). */
 static const rd_kafka_ConsumerGroupDescription_t *
 describe_group(const char *group, rd_kafka_event_t **evp)
 {
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = options(RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+    sm_tool_rdk_call_t call;
+    begin(&call, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
     const char *groups[1] = { group };
-    rd_kafka_DescribeConsumerGroups(rk, groups, 1, o, q);
-    rd_kafka_event_t *ev = wait_event(q);
+    rd_kafka_DescribeConsumerGroups(rk, groups, 1, call.o, call.q);
+    rd_kafka_event_t *ev = wait_result(&call, 0);
     size_t n;
     const rd_kafka_ConsumerGroupDescription_t **d =
         rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev), &n);
     if (n < 1) fail("no description returned for group %s", group);
     const rd_kafka_error_t *e = rd_kafka_ConsumerGroupDescription_error(d[0]);
     if (e) fail("%s", rd_kafka_error_string(e));
-    rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_queue_destroy(q);
+    call.ev = NULL;   /* the caller keeps the event: d[0] lives in it */
+    sm_tool_rdk_call_end(&call);
     *evp = ev;
     return d[0];
 }
@@ -202,8 +162,8 @@ state_name(const rd_kafka_ConsumerGroupDescription_t *d)
 static rd_kafka_topic_partition_list_t *
 committed_offsets(const char *group)
 {
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+    sm_tool_rdk_call_t call;
+    begin(&call, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
     /* librdkafka 2.0.2 encodes "all partitions" (NULL) as an empty topic
      * array, which a Kafka broker answers with nothing; ask for every
      * partition in the cluster instead (uncommitted ones come back as -1). */
@@ -217,11 +177,10 @@ committed_offsets(const char *group)
     rd_kafka_metadata_destroy(md);
     rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, all);
     rd_kafka_topic_partition_list_destroy(all);
-    rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, o, q);
-    rd_kafka_event_t *ev = wait_event(q);
+    rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, call.o, call.q);
     size_t n;
-    const rd_kafka_group_result_t **g =
-        rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+    const rd_kafka_group_result_t **g = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(wait_result(&call, 0)), &n);
     if (n < 1) fail("no committed offsets returned for group %s", group);
     if (rd_kafka_group_result_error(g[0])) fail("%s", rd_kafka_error_string(rd_kafka_group_result_error(g[0])));
     const rd_kafka_topic_partition_list_t *p = rd_kafka_group_result_partitions(g[0]);
@@ -231,10 +190,8 @@ committed_offsets(const char *group)
         if (p->elems[i].offset < 0 || p->elems[i].err) continue;
         rd_kafka_topic_partition_list_add(out, p->elems[i].topic, p->elems[i].partition)->offset = p->elems[i].offset;
     }
-    rd_kafka_event_destroy(ev);
+    sm_tool_rdk_call_end(&call);
     rd_kafka_ListConsumerGroupOffsets_destroy(req);
-    rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_queue_destroy(q);
     return out;
 }
 
@@ -276,7 +233,7 @@ target_groups(char ***out)
         char **states;
         int n = list_groups(out, &states);
         sm_tool_strv_free(states, n);
-        qsort(*out, (size_t)n, sizeof(char *), cmp_str);
+        qsort(*out, (size_t)n, sizeof(char *), sm_tool_cmp_str);
         return n;
     }
     int n;
@@ -308,7 +265,7 @@ cmd_list(void)
 {
     char **ids, **states;
     int n = list_groups(&ids, &states);
-    qsort(ids, (size_t)n, sizeof(char *), cmp_str);
+    qsort(ids, (size_t)n, sizeof(char *), sm_tool_cmp_str);
     if (!has("state")) {
         for (int i = 0; i < n; i++) printf("%s\n", ids[i]);
     } else {
@@ -349,8 +306,7 @@ static int
 cmp_row(const void *a, const void *b)
 {
     const sm_tool_offset_row_t *x = a, *y = b;
-    int c = strcmp(x->topic, y->topic);
-    return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+    return sm_tool_cmp_tp(x->topic, x->partition, y->topic, y->partition);
 }
 
 static int
@@ -584,20 +540,17 @@ prepare(reset_t *v, int n, const rd_kafka_topic_partition_list_t *committed)
         offsets_at(v, n, sm_now_ms() - d);
         return;
     }
-    int64_t to = 0, shift = 0;
-    if (has("to-offset") && sm_parse_i64(sm_tool_get(&A, "to-offset"), &to)) usage_die("Option to-offset: not a number");
-    if (has("shift-by") && sm_parse_i64(sm_tool_get(&A, "shift-by"), &shift)) usage_die("Option shift-by: not a number");
     for (int i = 0; i < n; i++) {
         reset_t *r = &v[i];
         int64_t lo, hi, cur = committed_of(committed, r->topic, r->partition);
         if (has("to-earliest")) { watermarks(r->topic, r->partition, &lo, &hi); r->offset = lo; }
         else if (has("to-latest")) { watermarks(r->topic, r->partition, &lo, &hi); r->offset = hi; }
-        else if (has("to-offset")) r->offset = checked(r->topic, r->partition, to);
+        else if (has("to-offset")) r->offset = checked(r->topic, r->partition, to_offset);
         else if (has("shift-by")) {
             if (cur < 0)
                 fail("Cannot shift offset for partition %s-%d since there is no current committed offset", r->topic,
                      r->partition);
-            r->offset = checked(r->topic, r->partition, cur + shift);
+            r->offset = checked(r->topic, r->partition, cur + shift_by);
         } else if (has("to-current")) {
             if (cur < 0) { watermarks(r->topic, r->partition, &lo, &hi); cur = hi; }
             r->offset = cur;
@@ -675,23 +628,20 @@ cmd_reset(void)
             rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
             for (int i = 0; i < n; i++) rd_kafka_topic_partition_list_add(l, v[i].topic, v[i].partition)->offset = v[i].offset;
             rd_kafka_AlterConsumerGroupOffsets_t *req = rd_kafka_AlterConsumerGroupOffsets_new(groups[g], l);
-            rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-            rd_kafka_AdminOptions_t *o = options(RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
-            rd_kafka_AlterConsumerGroupOffsets(rk, &req, 1, o, q);
-            rd_kafka_event_t *rev = wait_event(q);
+            sm_tool_rdk_call_t call;
+            begin(&call, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
+            rd_kafka_AlterConsumerGroupOffsets(rk, &req, 1, call.o, call.q);
             size_t nr;
-            const rd_kafka_group_result_t **gr =
-                rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(rev), &nr);
+            const rd_kafka_group_result_t **gr = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+                rd_kafka_event_AlterConsumerGroupOffsets_result(wait_result(&call, 0)), &nr);
             for (size_t i = 0; i < nr; i++) {
                 if (rd_kafka_group_result_error(gr[i])) fail("%s", rd_kafka_error_string(rd_kafka_group_result_error(gr[i])));
                 const rd_kafka_topic_partition_list_t *pl = rd_kafka_group_result_partitions(gr[i]);
                 for (int k = 0; pl && k < pl->cnt; k++)
                     if (pl->elems[k].err) fail("%s", rd_kafka_err2str(pl->elems[k].err));
             }
-            rd_kafka_event_destroy(rev);
-            rd_kafka_AdminOptions_destroy(o);
+            sm_tool_rdk_call_end(&call);
             rd_kafka_AlterConsumerGroupOffsets_destroy(req);
-            rd_kafka_queue_destroy(q);
             rd_kafka_topic_partition_list_destroy(l);
         }
         keep[g] = v;
@@ -699,11 +649,8 @@ cmd_reset(void)
         rows = sm_realloc(rows, sizeof(*rows) * (size_t)(nrows + n + 1));
         for (int i = 0; i < n; i++) {
             rows[nrows++] = (sm_tool_reset_row_t){ groups[g], v[i].topic, v[i].partition, v[i].offset };
-            char line[600];
-            int l = ng > 1 ? snprintf(line, sizeof line, "%s,%s,%d,%lld\n", groups[g], v[i].topic, v[i].partition,
-                                      (long long)v[i].offset)
-                           : snprintf(line, sizeof line, "%s,%d,%lld\n", v[i].topic, v[i].partition, (long long)v[i].offset);
-            sm_write_raw(&csv, line, (size_t)(l < (int)sizeof line ? l : (int)sizeof line - 1));
+            if (ng > 1) sm_tool_wprintf(&csv, "%s,", groups[g]);
+            sm_tool_wprintf(&csv, "%s,%d,%lld\n", v[i].topic, v[i].partition, (long long)v[i].offset);
         }
     }
     if (has("export")) {
@@ -762,28 +709,24 @@ cmd_delete(void)
     if (n == 0) { sm_tool_strv_free(groups, n); return; }
     rd_kafka_DeleteGroup_t **dg = sm_calloc((size_t)n, sizeof(*dg));
     for (int i = 0; i < n; i++) dg[i] = rd_kafka_DeleteGroup_new(groups[i]);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = options(RD_KAFKA_ADMIN_OP_DELETEGROUPS);
-    rd_kafka_DeleteGroups(rk, dg, (size_t)n, o, q);
-    rd_kafka_event_t *ev = wait_event(q);
+    sm_tool_rdk_call_t call;
+    begin(&call, RD_KAFKA_ADMIN_OP_DELETEGROUPS);
+    rd_kafka_DeleteGroups(rk, dg, (size_t)n, call.o, call.q);
     size_t nr;
-    const rd_kafka_group_result_t **r = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &nr);
+    const rd_kafka_group_result_t **r =
+        rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(wait_result(&call, 0)), &nr);
     sm_wbuf_t ok, bad;
     sm_wbuf_init(&ok, 128);
     sm_wbuf_init(&bad, 256);
     int nok = 0, nbad = 0;
     for (size_t i = 0; i < nr; i++) {
         const rd_kafka_error_t *e = rd_kafka_group_result_error(r[i]);
-        char line[1024];
-        int l;
         if (!e) {
-            l = snprintf(line, sizeof line, "%s'%s'", nok++ ? ", " : "", rd_kafka_group_result_name(r[i]));
-            sm_write_raw(&ok, line, (size_t)(l < (int)sizeof line ? l : (int)sizeof line - 1));
+            sm_tool_wprintf(&ok, "%s'%s'", nok++ ? ", " : "", rd_kafka_group_result_name(r[i]));
         } else {
             char je[512];
             java_error(rd_kafka_error_code(e), je, sizeof je);
-            l = snprintf(line, sizeof line, "* Group '%s' could not be deleted due to: %s\n", rd_kafka_group_result_name(r[i]), je);
-            sm_write_raw(&bad, line, (size_t)(l < (int)sizeof line ? l : (int)sizeof line - 1));
+            sm_tool_wprintf(&bad, "* Group '%s' could not be deleted due to: %s\n", rd_kafka_group_result_name(r[i]), je);
             nbad++;
         }
     }
@@ -795,11 +738,9 @@ cmd_delete(void)
     }
     sm_wbuf_free(&ok);
     sm_wbuf_free(&bad);
-    rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(o);
+    sm_tool_rdk_call_end(&call);
     rd_kafka_DeleteGroup_destroy_array(dg, (size_t)n);
     free(dg);
-    rd_kafka_queue_destroy(q);
     sm_tool_strv_free(groups, n);
     if (nbad) exit(1);
 }
@@ -808,8 +749,7 @@ static int
 cmp_tp_row(const void *a, const void *b)
 {
     const rd_kafka_topic_partition_t *x = a, *y = b;
-    int c = strcmp(x->topic, y->topic);
-    return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+    return sm_tool_cmp_tp(x->topic, x->partition, y->topic, y->partition);
 }
 
 static void
@@ -845,17 +785,13 @@ cmd_delete_offsets(void)
             rd_kafka_topic_partition_list_add(known, l->elems[i].topic, l->elems[i].partition);
         }
     }
-    rd_kafka_event_t *ev = NULL;
-    rd_kafka_queue_t *q = NULL;
-    rd_kafka_AdminOptions_t *o = NULL;
+    sm_tool_rdk_call_t call = { 0 };
     rd_kafka_DeleteConsumerGroupOffsets_t *req = NULL;
     if (known->cnt > 0) {
         req = rd_kafka_DeleteConsumerGroupOffsets_new(group, known);
-        q = rd_kafka_queue_new(rk);
-        o = options(RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS);
-        rd_kafka_DeleteConsumerGroupOffsets(rk, &req, 1, o, q);
-        ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
-        if (!ev) fail("Timed out waiting for a node assignment.");
+        begin(&call, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS);
+        rd_kafka_DeleteConsumerGroupOffsets(rk, &req, 1, call.o, call.q);
+        rd_kafka_event_t *ev = wait_result(&call, 1);
         if (rd_kafka_event_error(ev)) {
             top = rd_kafka_event_error(ev);
         } else {
@@ -906,10 +842,8 @@ cmd_delete_offsets(void)
         }
         printf("%-30s %-15s %-15s\n", res->elems[i].topic, p, st);
     }
-    if (ev) rd_kafka_event_destroy(ev);
-    if (o) rd_kafka_AdminOptions_destroy(o);
+    sm_tool_rdk_call_end(&call);
     if (req) rd_kafka_DeleteConsumerGroupOffsets_destroy(req);
-    if (q) rd_kafka_queue_destroy(q);
     rd_kafka_topic_partition_list_destroy(res);
     rd_kafka_topic_partition_list_destroy(known);
     rd_kafka_topic_partition_list_destroy(l);
@@ -920,23 +854,12 @@ cmd_delete_offsets(void)
 /* ---- argument checks (ConsumerGroupCommandOptions.checkArgs) ---------- */
 
 static void
-check_args(int argc)
+check_args(void)
 {
-    if (argc <= 1)
-        usage_die("This tool helps to list all consumer groups, describe a consumer group, delete consumer group info, or reset consumer group offsets.");
-    if (has("help")) {
-        printf("This tool helps to list all consumer groups, describe a consumer group, delete consumer group info, or reset consumer group offsets.\n");
-        sm_tool_print_usage(stdout, opts);
-        exit(0);
-    }
-    if (has("version")) {
-        printf("%s (samsa)\n", PACKAGE_VERSION);
-        exit(0);
-    }
     int actions = has("list") + has("describe") + has("delete") + has("reset-offsets") + has("delete-offsets");
     if (actions != 1)
         usage_die("Command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets");
-    if (!has("bootstrap-server")) usage_die("Missing required argument \"[bootstrap-server]\"");
+    sm_tool_check_required(&A, "bootstrap-server");
     if (has("timeout")) {
         int32_t t;
         if (sm_tool_parse_int(sm_tool_get(&A, "timeout"), &t) || t <= 0) usage_die("Option timeout: not a valid number");
@@ -971,6 +894,11 @@ check_args(int argc)
                       "[to-earliest], [to-latest], [shift-by], [from-file], [to-current]");
         if (!has("from-file") && has("all-topics") + has("topic") != 1)
             usage_die("Option [reset-offsets] takes one of these options: [all-topics], [topic]");
+        /* Numbers are checked here, before any request goes out. */
+        if (has("to-offset") && sm_parse_i64(sm_tool_get(&A, "to-offset"), &to_offset))
+            usage_die("Option to-offset: not a number");
+        if (has("shift-by") && sm_parse_i64(sm_tool_get(&A, "shift-by"), &shift_by))
+            usage_die("Option shift-by: not a number");
     } else if (has("to-offset") || has("to-datetime") || has("by-duration") || has("to-earliest") || has("to-latest") ||
                has("shift-by") || has("from-file") || has("to-current") || has("execute") || has("dry-run") ||
                has("all-topics") || has("export")) {
@@ -984,13 +912,8 @@ int
 main(int argc, char **argv)
 {
     sm_log_level = SM_LOG_WARN;
-    char err[512];
-    if (sm_tool_args_parse(&A, opts, argc, argv, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        fprintf(stderr, "Try '%s --help' for the list of options.\n", argv[0]);
-        return 1;
-    }
-    check_args(argc);
+    sm_tool_cli_parse(&cli, &A, argc, argv);
+    check_args();
     rk_open();
     if (has("list")) cmd_list();
     else if (has("describe")) cmd_describe();

@@ -12,7 +12,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,26 +40,15 @@ static const sm_tool_opt_t opts[] = {
     { NULL, 0, NULL, NULL },
 };
 
-static void __attribute__((noreturn))
-usage_die(const char *msg)
-{
-    fprintf(stderr, "%s\n", msg);
-    sm_tool_print_usage(stderr, opts);
-    exit(1);
-}
+static const sm_tool_cli_t cli = {
+    .opts = opts,
+    .no_args_msg = "This tool attempts to elect a new leader for a set of topic partitions. The type of elections supported are preferred replicas and unclean replicas.",
+    .version_tag = "Commit:samsa",
+    .usage_on_bad_args = 1,
+};
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    printf("Error: %s\n", buf);
-    fflush(stdout);
-    exit(1);
-}
+#define fail(...) sm_tool_fail("Error: ", __VA_ARGS__)
+#define usage_die(msg) sm_tool_usage_die(opts, (msg))
 
 static void
 add_tp(sm_zk_tp_t **v, int *n, const char *topic, int32_t p)
@@ -88,16 +76,7 @@ main(int argc, char **argv)
     sm_log_level = SM_LOG_ERROR;
     sm_tool_args_t a;
     char err[512];
-    if (argc <= 1) usage_die("This tool attempts to elect a new leader for a set of topic partitions. The type of elections supported are preferred replicas and unclean replicas.");
-    if (sm_tool_args_parse(&a, opts, argc, argv, err, sizeof err) < 0) usage_die(err);
-    if (sm_tool_has(&a, "help")) {
-        sm_tool_print_usage(stdout, opts);
-        return 0;
-    }
-    if (sm_tool_has(&a, "version")) {
-        printf("%s (Commit:samsa)\n", PACKAGE_VERSION);
-        return 0;
-    }
+    sm_tool_cli_parse(&cli, &a, argc, argv);
     if (sm_tool_has(&a, "bootstrap-server") == sm_tool_has(&a, "zookeeper"))
         usage_die("Missing required option(s) [bootstrap-server]");
     const char *type = sm_tool_get(&a, "election-type");
@@ -108,6 +87,9 @@ main(int argc, char **argv)
     if (sources != 1) usage_die("One and only one of the following options is required: all-topic-partitions, topic, path-to-json-file");
     if (sm_tool_has(&a, "topic") != sm_tool_has(&a, "partition"))
         usage_die("Missing required option(s) [partition]");
+    int32_t partition = -1;
+    if (sm_tool_has(&a, "topic") && (sm_tool_parse_int(sm_tool_get(&a, "partition"), &partition) < 0 || partition < 0))
+        fail("For input string: \"%s\"", sm_tool_get(&a, "partition"));
 
     sm_zk_t *zk = sm_tool_zk_connect(sm_tool_get(&a, "zookeeper"), sm_tool_get(&a, "bootstrap-server"), TIMEOUT_MS,
                                      err, sizeof err);
@@ -115,10 +97,7 @@ main(int argc, char **argv)
     sm_zk_tp_t *v = NULL;
     int n = 0;
     if (sm_tool_has(&a, "topic")) {
-        int32_t p;
-        if (sm_tool_parse_int(sm_tool_get(&a, "partition"), &p) < 0 || p < 0)
-            fail("For input string: \"%s\"", sm_tool_get(&a, "partition"));
-        add_tp(&v, &n, sm_tool_get(&a, "topic"), p);
+        add_tp(&v, &n, sm_tool_get(&a, "topic"), partition);
     } else if (sm_tool_has(&a, "all-topic-partitions")) {
         char **topics;
         int nt;

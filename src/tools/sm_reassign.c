@@ -12,7 +12,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,33 +50,21 @@ static const char *const throttle_keys[] = { "leader.replication.throttled.rate"
 static const char *const topic_throttle_keys[] = { "leader.replication.throttled.replicas",
                                                    "follower.replication.throttled.replicas" };
 
-static void __attribute__((noreturn))
-usage_die(const char *msg)
-{
-    fprintf(stderr, "%s\n", msg);
-    sm_tool_print_usage(stderr, opts);
-    exit(1);
-}
+static const sm_tool_cli_t cli = {
+    .opts = opts,
+    .no_args_msg = "This tool helps to move topic partitions between replicas.",
+    .version_tag = "Commit:samsa",
+    .usage_on_bad_args = 1,
+};
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    printf("Error: %s\n", buf);
-    fflush(stdout);
-    exit(1);
-}
+#define fail(...) sm_tool_fail("Error: ", __VA_ARGS__)
+#define usage_die(msg) sm_tool_usage_die(opts, (msg))
 
 static int
 cmp_tp(const void *a, const void *b)
 {
     const sm_zk_tp_t *x = a, *y = b;
-    int c = strcmp(x->topic, y->topic);
-    return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+    return sm_tool_cmp_tp(x->topic, x->partition, y->topic, y->partition);
 }
 
 /* Kafka's formatAsReassignmentJson: version, partitions sorted, log_dirs "any". */
@@ -154,7 +141,6 @@ static void
 do_generate(sm_zk_t *zk, const sm_tool_args_t *a)
 {
     const char *tf = sm_tool_get(a, "topics-to-move-json-file"), *bl = sm_tool_get(a, "broker-list");
-    if (!tf || !bl) usage_die("If --generate option is used, command must include both --topics-to-move-json-file and --broker-list options");
     int32_t brokers[1024];
     int nb = 0;
     char *list = sm_strdup(bl);
@@ -216,7 +202,6 @@ static sm_zk_tp_t *
 load_plan(const sm_tool_args_t *a, int *n)
 {
     const char *f = sm_tool_get(a, "reassignment-json-file");
-    if (!f) usage_die("Missing required argument \"[reassignment-json-file]\"");
     char *text = read_json_file(f);
     sm_zk_tp_t *v;
     if (sm_zk_decode_tp_list(text, strlen(text), 1, &v, n) < 0) {
@@ -236,22 +221,21 @@ do_execute(sm_zk_t *zk, const sm_tool_args_t *a)
 {
     int n;
     sm_zk_tp_t *v = load_plan(a, &n);
-    sm_broker_info_t *bs;
-    int nbs;
-    if (sm_zk_admin_list_brokers(zk, &bs, &nbs) < 0) fail("Cannot list brokers");
+    int32_t *live;
+    int nlive;
+    if (sm_tool_zk_broker_ids(zk, &live, &nlive) < 0) fail("Cannot list brokers");
     char *missing = NULL;
     for (int i = 0; i < n; i++)
         for (int32_t k = 0; k < v[i].nreplicas; k++) {
             int found = 0;
-            for (int b = 0; b < nbs; b++) found |= bs[b].id == v[i].replicas[k];
+            for (int b = 0; b < nlive; b++) found |= live[b] == v[i].replicas[k];
             if (!found) {
                 char *x = sm_asprintf("%s%s%d", missing ? missing : "", missing ? ", " : "", v[i].replicas[k]);
                 free(missing);
                 missing = x;
             }
         }
-    for (int b = 0; b < nbs; b++) sm_broker_info_free(&bs[b]);
-    free(bs);
+    free(live);
     if (missing) fail("The proposed assignment contains non-existent brokerIDs: %s", missing);
     sm_zk_tp_t *cur = current_of(zk, v, n);
     if (sm_zk_exists(zk, ZNODE, NULL) == ZOK) fail("There is an existing assignment running.");
@@ -373,17 +357,11 @@ do_verify(sm_zk_t *zk, const sm_tool_args_t *a)
          * log sizes (DescribeLogDirs), which Samsa does not serve yet. */
         printf("Partitions still being reassigned: %d of %d (bytes left: unknown)\n", left, n);
     } else {
-        sm_broker_info_t *bs;
+        int32_t *ids;
         int nbs;
-        if (sm_zk_admin_list_brokers(zk, &bs, &nbs) == 0) {
-            int32_t *ids = sm_calloc((size_t)nbs + 1, sizeof(int32_t));
+        if (sm_tool_zk_broker_ids(zk, &ids, &nbs) == 0) {
             const char *vals[2] = { NULL, NULL };
-            for (int b = 0; b < nbs; b++) {
-                ids[b] = bs[b].id;
-                sm_tool_zk_broker_config(zk, bs[b].id, throttle_keys, vals, 2);
-                sm_broker_info_free(&bs[b]);
-            }
-            free(bs);
+            for (int b = 0; b < nbs; b++) sm_tool_zk_broker_config(zk, ids[b], throttle_keys, vals, 2);
             char *s = ids_join(ids, nbs);
             printf("Clearing broker-level throttles on brokers %s\n", s);
             free(s);
@@ -394,18 +372,9 @@ do_verify(sm_zk_t *zk, const sm_tool_args_t *a)
             sm_props_t cfg;
             char err[512];
             if (sm_zk_admin_get_topic_config(zk, v[i].topic, &cfg) < 0) continue;
-            sm_props_t out;
-            sm_props_init(&out);
-            int had = 0;
-            for (size_t k = 0; k < cfg.n; k++) {
-                if (!strcmp(cfg.items[k].key, topic_throttle_keys[0]) || !strcmp(cfg.items[k].key, topic_throttle_keys[1]))
-                    had = 1;
-                else
-                    sm_props_set(&out, cfg.items[k].key, cfg.items[k].value);
-            }
-            if (had) sm_zk_admin_set_topic_config(zk, v[i].topic, &out, err, sizeof err);
+            int had = sm_tool_props_remove(&cfg, topic_throttle_keys[0]) + sm_tool_props_remove(&cfg, topic_throttle_keys[1]);
+            if (had) sm_zk_admin_set_topic_config(zk, v[i].topic, &cfg, err, sizeof err);
             printf("Clearing topic-level throttles on topic %s\n", v[i].topic);
-            sm_props_free(&out);
             sm_props_free(&cfg);
         }
     }
@@ -419,20 +388,16 @@ main(int argc, char **argv)
     sm_log_level = SM_LOG_ERROR;
     sm_tool_args_t a;
     char err[512];
-    if (argc <= 1) usage_die("This tool helps to move topic partitions between replicas.");
-    if (sm_tool_args_parse(&a, opts, argc, argv, err, sizeof err) < 0) usage_die(err);
-    if (sm_tool_has(&a, "help")) {
-        sm_tool_print_usage(stdout, opts);
-        return 0;
-    }
-    if (sm_tool_has(&a, "version")) {
-        printf("%s (Commit:samsa)\n", PACKAGE_VERSION);
-        return 0;
-    }
+    sm_tool_cli_parse(&cli, &a, argc, argv);
     int actions = sm_tool_has(&a, "generate") + sm_tool_has(&a, "execute") + sm_tool_has(&a, "verify");
     if (actions != 1) usage_die("Command must include exactly one action: --generate, --execute, --verify, --cancel, or --list");
     if (sm_tool_has(&a, "bootstrap-server") == sm_tool_has(&a, "zookeeper"))
         usage_die("Please specify --bootstrap-server");
+    /* Every usage check before connecting, so misuse fails at once. */
+    if (sm_tool_has(&a, "generate") &&
+        !(sm_tool_has(&a, "topics-to-move-json-file") && sm_tool_has(&a, "broker-list")))
+        usage_die("If --generate option is used, command must include both --topics-to-move-json-file and --broker-list options");
+    if (!sm_tool_has(&a, "generate")) sm_tool_check_required(&a, "reassignment-json-file");
     sm_zk_t *zk = sm_tool_zk_connect(sm_tool_get(&a, "zookeeper"), sm_tool_get(&a, "bootstrap-server"), TIMEOUT_MS,
                                      err, sizeof err);
     if (!zk) fail("%s", err);

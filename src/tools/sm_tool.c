@@ -265,16 +265,21 @@ sm_tool_check_invalid(const sm_tool_args_t *a, const char *opt, const char *cons
 }
 
 void
+sm_tool_vdie(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+    fputs(prefix, f);
+    vfprintf(f, fmt, ap);
+    fputc('\n', f);
+    fflush(f);
+    exit(1);
+}
+
+void
 sm_tool_fail(const char *prefix, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    printf("%s%s\n", prefix, buf);
-    fflush(stdout);
-    exit(1);
+    sm_tool_vdie(stdout, prefix, fmt, ap);
 }
 
 void

@@ -18,6 +18,7 @@
 
 #include <regex.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,8 +81,9 @@ typedef struct {
     int usage_on_bad_args;       /* bad argv: 1 = message + usage; 0 = message + "Try '<argv0> --help' ..." */
 } sm_tool_cli_t;
 
-/* Parse argv into `a` (release with sm_tool_args_free) and deal with what
- * needs no tool logic: a bad command line or no arguments at all exit 1
+/* Parse argv into `a` (release with sm_tool_args_free) against cli->opts,
+ * which must contain "help" and "version", and deal with what needs no tool
+ * logic: a bad command line or no arguments at all exit 1
  * with one message line first on stderr; --help (exit 0, usage on stdout)
  * and --version (exit 0). Returns only when the tool should run. Touches no
  * network and never sleeps. Thread: main only (may exit). */
@@ -97,7 +99,9 @@ void sm_tool_check_required(const sm_tool_args_t *a, const char *opt);
 void sm_tool_check_invalid(const sm_tool_args_t *a, const char *opt, const char *const *bad);
 
 /* Execution failure, Kafka-tool style: "<prefix><formatted message>\n" on
- * stdout (flushed), exit 1. */
+ * f (flushed), exit 1. */
+void sm_tool_vdie(FILE *f, const char *prefix, const char *fmt, va_list ap) __attribute__((noreturn));
+/* sm_tool_vdie on stdout, where Kafka's tools print execution errors. */
 void sm_tool_fail(const char *prefix, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 /* Console-tool failure: "ERROR <msg>\n" on stderr, exit 1. */
 void sm_tool_error_die(const char *msg) __attribute__((noreturn));

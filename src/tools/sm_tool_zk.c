@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/sm_util.h"
+#include "tools/sm_tool.h"
 #include "tools/sm_tool_zk.h"
 #include "zk/sm_zk_admin.h"
 #include "zk/sm_zk_codec.h"
@@ -69,26 +70,9 @@ sm_tool_zk_connect(const char *zookeeper, const char *bootstrap, int timeout_ms,
 {
     char *conn = zookeeper ? sm_strdup(zookeeper) : zk_from_broker(bootstrap, timeout_ms, errstr, errlen);
     if (!conn) return NULL;
-    *errstr = '\0';
-    sm_zk_t *zk = sm_zk_admin_connect(conn, timeout_ms, errstr, errlen);
-    if (!zk && !*errstr) snprintf(errstr, errlen, "Timed out waiting for connection while in state: CONNECTING");
+    sm_zk_t *zk = sm_tool_zk_open(conn, timeout_ms, errstr, errlen);
     free(conn);
     return zk;
-}
-
-static void
-props_remove(sm_props_t *p, const char *key)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (!strcmp(p->items[i].key, key)) {
-            free(p->items[i].key);
-            free(p->items[i].value);
-        } else {
-            p->items[k++] = p->items[i];
-        }
-    }
-    p->n = k;
 }
 
 int
@@ -106,7 +90,7 @@ sm_tool_zk_broker_config(sm_zk_t *zk, int32_t id, const char *const *keys, const
     if (rc != ZOK && rc != ZNONODE) goto out;
     for (int i = 0; i < n; i++) {
         if (values[i]) sm_props_set(&props, keys[i], values[i]);
-        else props_remove(&props, keys[i]);
+        else sm_tool_props_remove(&props, keys[i]);
     }
     sm_wbuf_t w;
     sm_wbuf_init(&w, 256);

@@ -5,7 +5,8 @@
  * zookeeper.connect through DescribeConfigs (BROKER resource) and then
  * connecting there. Samsa has no AlterPartitionReassignments/ElectLeaders
  * APIs yet, so both modes end up writing the same admin znodes Kafka's
- * ZooKeeper mode writes. Linked into the tool binaries only (librdkafka).
+ * ZooKeeper mode writes. Part of libsamsa_tools.a, which only the tool
+ * binaries link (librdkafka).
  */
 #ifndef SM_TOOL_ZK_H
 #define SM_TOOL_ZK_H

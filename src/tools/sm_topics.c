@@ -13,13 +13,13 @@
 #include "config.h"
 
 #include <librdkafka/rdkafka.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "tools/sm_tool.h"
+#include "tools/sm_tool_rdk.h"
 #include "zk/sm_zk_admin.h"
 
 #define ADMIN_TIMEOUT_MS 30000
@@ -72,65 +72,22 @@ typedef struct {
     sm_tool_fmt_t fmt;
 } topic_cmd_t;
 
-static void __attribute__((noreturn))
-usage_die(const char *msg)
-{
-    fprintf(stderr, "%s\n", msg);
-    sm_tool_print_usage(stderr, topic_opts);
-    exit(1);
-}
+static const sm_tool_cli_t topic_cli = {
+    .opts = topic_opts,
+    .no_args_msg = "Create, delete, describe, or change a topic.",
+    .help_header = "This tool helps to create, delete, describe, or change a topic.",
+    .version_tag = "samsa",
+};
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fail(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    printf("Error while executing topic command : %s\n", buf);
-    fflush(stdout);
-    exit(1);
-}
+/* Execution errors: Kafka prints them on stdout. */
+#define fail(...) sm_tool_fail("Error while executing topic command : ", __VA_ARGS__)
+#define usage_die(msg) sm_tool_usage_die(topic_opts, (msg))
 
-/* CommandLineUtils.checkInvalidArgs: `opt` may not be combined with any of `bad`. */
+/* TopicCommandOptions.checkArgs. */
 static void
-check_invalid(const sm_tool_args_t *a, const char *opt, const char *const *bad)
-{
-    if (!sm_tool_has(a, opt)) return;
-    for (int i = 0; bad[i]; i++) {
-        if (sm_tool_has(a, bad[i])) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "Option \"[%s]\" can't be used with option \"[%s]\"", opt, bad[i]);
-            usage_die(msg);
-        }
-    }
-}
-
-static void
-check_required(const sm_tool_args_t *a, const char *opt)
-{
-    if (!sm_tool_has(a, opt)) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "Missing required argument \"[%s]\"", opt);
-        usage_die(msg);
-    }
-}
-
-static void
-check_args(topic_cmd_t *c, int argc)
+check_args(topic_cmd_t *c)
 {
     sm_tool_args_t *a = &c->args;
-    if (argc <= 1) usage_die("Create, delete, describe, or change a topic.");
-    if (sm_tool_has(a, "help")) {
-        printf("This tool helps to create, delete, describe, or change a topic.\n");
-        sm_tool_print_usage(stdout, topic_opts);
-        exit(0);
-    }
-    if (sm_tool_has(a, "version")) {
-        printf("%s (samsa)\n", PACKAGE_VERSION);
-        exit(0);
-    }
     int actions = sm_tool_has(a, "create") + sm_tool_has(a, "list") + sm_tool_has(a, "alter") +
                   sm_tool_has(a, "describe") + sm_tool_has(a, "delete");
     if (actions != 1)
@@ -140,16 +97,16 @@ check_args(topic_cmd_t *c, int argc)
         exit(1);
     }
     int bs = sm_tool_has(a, "bootstrap-server"), zk = !bs;
-    if (sm_tool_has(a, "describe") && sm_tool_has(a, "if-exists")) check_required(a, "topic");
-    if (!sm_tool_has(a, "list") && !sm_tool_has(a, "describe")) check_required(a, "topic");
+    if (sm_tool_has(a, "describe") && sm_tool_has(a, "if-exists")) sm_tool_check_required(a, "topic");
+    if (!sm_tool_has(a, "list") && !sm_tool_has(a, "describe")) sm_tool_check_required(a, "topic");
     if (sm_tool_has(a, "create") && !sm_tool_has(a, "replica-assignment") && zk) {
-        check_required(a, "partitions");
-        check_required(a, "replication-factor");
+        sm_tool_check_required(a, "partitions");
+        sm_tool_check_required(a, "replication-factor");
     }
     if (bs && sm_tool_has(a, "alter")) {
         if (sm_tool_has(a, "config"))
             usage_die("Option \"[bootstrap-server, config]\" can't be used with option \"[alter]\" (the kafka-configs CLI supports altering topic configs with a --bootstrap-server option)");
-        check_required(a, "partitions");
+        sm_tool_check_required(a, "partitions");
     }
     static const char *const not_ac[] = { "describe", "list", "delete", NULL };
     static const char *const not_a_bs[] = { "create", "describe", "list", "delete", "bootstrap-server", NULL };
@@ -163,20 +120,20 @@ check_args(topic_cmd_t *c, int argc)
     static const char *const ie[] = { "create", "list", NULL };
     static const char *const ine[] = { "alter", "describe", "list", "delete", NULL };
     static const char *const exi[] = { "create", "alter", "delete", NULL };
-    check_invalid(a, "config", not_ac);
-    check_invalid(a, "delete-config", not_a_bs);
-    check_invalid(a, "partitions", not_ac);
-    check_invalid(a, "replication-factor", not_c);
-    check_invalid(a, "replica-assignment", not_ac);
-    if (sm_tool_has(a, "create")) check_invalid(a, "replica-assignment", not_c_pr);
-    check_invalid(a, "under-replicated-partitions", ur);
-    check_invalid(a, "under-min-isr-partitions", umi);
-    check_invalid(a, "at-min-isr-partitions", ami);
-    check_invalid(a, "unavailable-partitions", ua);
-    check_invalid(a, "topics-with-overrides", two);
-    check_invalid(a, "if-exists", ie);
-    check_invalid(a, "if-not-exists", ine);
-    check_invalid(a, "exclude-internal", exi);
+    sm_tool_check_invalid(a, "config", not_ac);
+    sm_tool_check_invalid(a, "delete-config", not_a_bs);
+    sm_tool_check_invalid(a, "partitions", not_ac);
+    sm_tool_check_invalid(a, "replication-factor", not_c);
+    sm_tool_check_invalid(a, "replica-assignment", not_ac);
+    if (sm_tool_has(a, "create")) sm_tool_check_invalid(a, "replica-assignment", not_c_pr);
+    sm_tool_check_invalid(a, "under-replicated-partitions", ur);
+    sm_tool_check_invalid(a, "under-min-isr-partitions", umi);
+    sm_tool_check_invalid(a, "at-min-isr-partitions", ami);
+    sm_tool_check_invalid(a, "unavailable-partitions", ua);
+    sm_tool_check_invalid(a, "topics-with-overrides", two);
+    sm_tool_check_invalid(a, "if-exists", ie);
+    sm_tool_check_invalid(a, "if-not-exists", ine);
+    sm_tool_check_invalid(a, "exclude-internal", exi);
 }
 
 /* Turn the parsed options into typed fields; bad values are execution errors
@@ -197,9 +154,7 @@ resolve_args(topic_cmd_t *c)
     char **kv = sm_tool_get_all(a, "config", &n);
     sm_props_init(&c->add_configs);
     if (sm_tool_parse_topic_configs(kv, n, &c->add_configs, err, sizeof err)) fail("%s", err);
-    const char *mfv = sm_props_get(&c->add_configs, "message.format.version");
-    if (mfv)
-        printf("WARNING: The configuration message.format.version=%s is specified. This configuration will be ignored if the version is newer than the inter.broker.protocol.version specified in the broker.\n", mfv);
+    sm_tool_warn_message_format(&c->add_configs);
     c->del_configs = sm_tool_get_all(a, "delete-config", &c->ndel_configs);
     for (int i = 0; i < c->ndel_configs; i++)
         if (!c->del_configs[i] || !sm_tool_topic_config_known(c->del_configs[i]))
@@ -240,12 +195,6 @@ ensure_topic_exists(const topic_cmd_t *c, int nfound)
     if (c->topic && !c->if_exists && nfound == 0) fail("Topic '%s' does not exist as expected", c->topic);
 }
 
-static int
-cmp_str(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 static void
 print_wbuf(sm_wbuf_t *w)
 {
@@ -281,34 +230,11 @@ want_partition(const topic_cmd_t *c, int32_t leader, int leader_live, int32_t nr
 
 /* ======================= ZooKeeper back end ============================ */
 
-static void
-props_remove(sm_props_t *p, const char *key)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (!strcmp(p->items[i].key, key)) {
-            free(p->items[i].key);
-            free(p->items[i].value);
-        } else {
-            p->items[m++] = p->items[i];
-        }
-    }
-    p->n = m;
-}
-
 static int32_t *
 zk_broker_ids(sm_zk_t *zk, int *n)
 {
-    sm_broker_info_t *b = NULL;
-    int nb = 0;
-    if (sm_zk_admin_list_brokers(zk, &b, &nb) < 0) fail("Failed to read /brokers/ids from ZooKeeper");
-    int32_t *ids = sm_calloc((size_t)nb + 1, sizeof(int32_t));
-    for (int i = 0; i < nb; i++) {
-        ids[i] = b[i].id;
-        sm_broker_info_free(&b[i]);
-    }
-    free(b);
-    *n = nb;
+    int32_t *ids;
+    if (sm_tool_zk_broker_ids(zk, &ids, n) < 0) fail("Failed to read /brokers/ids from ZooKeeper");
     return ids;
 }
 
@@ -318,7 +244,7 @@ zk_topics(sm_zk_t *zk, const topic_cmd_t *c, int *n)
     char **t = NULL;
     int nt = 0;
     if (sm_zk_admin_list_topics(zk, &t, &nt) < 0) fail("Failed to list /brokers/topics in ZooKeeper");
-    qsort(t, (size_t)nt, sizeof(char *), cmp_str);
+    qsort(t, (size_t)nt, sizeof(char *), sm_tool_cmp_str);
     *n = filter_topics(c, t, nt);
     return t;
 }
@@ -440,7 +366,7 @@ zk_alter(sm_zk_t *zk, topic_cmd_t *c)
             if (sm_zk_admin_get_topic_config(zk, topic, &cfg) < 0) fail("Failed to read /config/topics/%s", topic);
             for (size_t k = 0; k < c->add_configs.n; k++)
                 sm_props_set(&cfg, c->add_configs.items[k].key, c->add_configs.items[k].value);
-            for (int k = 0; k < c->ndel_configs; k++) props_remove(&cfg, c->del_configs[k]);
+            for (int k = 0; k < c->ndel_configs; k++) sm_tool_props_remove(&cfg, c->del_configs[k]);
             err[0] = '\0';
             sm_err_t e = sm_zk_admin_set_topic_config(zk, topic, &cfg, err, sizeof err);
             sm_props_free(&cfg);
@@ -544,9 +470,9 @@ zk_delete(sm_zk_t *zk, topic_cmd_t *c)
 static int
 run_zk(topic_cmd_t *c)
 {
-    char err[512] = "";
-    sm_zk_t *zk = sm_zk_admin_connect(sm_tool_get(&c->args, "zookeeper"), ZK_TIMEOUT_MS, err, sizeof err);
-    if (!zk) fail("%s", *err ? err : "Timed out waiting for connection while in state: CONNECTING");
+    char err[512];
+    sm_zk_t *zk = sm_tool_zk_open(sm_tool_get(&c->args, "zookeeper"), ZK_TIMEOUT_MS, err, sizeof err);
+    if (!zk) fail("%s", err);
     if (sm_tool_has(&c->args, "create")) zk_create(zk, c);
     else if (sm_tool_has(&c->args, "alter")) zk_alter(zk, c);
     else if (sm_tool_has(&c->args, "list")) zk_list(zk, c);
@@ -559,40 +485,12 @@ run_zk(topic_cmd_t *c)
 
 /* ======================= librdkafka back end =========================== */
 
-static void
-rk_log_quiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    /* Admin failures are reported through results; keep stderr clean. */
-    (void)rk; (void)level; (void)fac; (void)buf;
-}
-
 static rd_kafka_t *
 rk_open(topic_cmd_t *c)
 {
     char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *cc = sm_tool_get(&c->args, "command-config");
-    if (cc) {
-        sm_props_t p;
-        sm_props_init(&p);
-        if (sm_props_load(&p, cc, err, sizeof err)) fail("%s", err);
-        for (size_t i = 0; i < p.n; i++) {
-            const char *k;
-            char v[1024];
-            int sync = 0;
-            sm_tool_map_t m = sm_tool_map_producer_prop(p.items[i].key, p.items[i].value, &k, v, sizeof v, &sync);
-            if (m == SM_TOOL_MAP_BAD) fail("%s", v);
-            if (m != SM_TOOL_MAP_SET) continue;
-            if (rd_kafka_conf_set(conf, k, v, err, sizeof err) != RD_KAFKA_CONF_OK)
-                fprintf(stderr, "WARN The configuration '%s' was supplied but isn't a known config.\n", p.items[i].key);
-        }
-        sm_props_free(&p);
-    }
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", sm_tool_get(&c->args, "bootstrap-server"), err, sizeof err) != RD_KAFKA_CONF_OK)
-        fail("%s", err);
-    rd_kafka_conf_set(conf, "client.id", "samsa-topics", NULL, 0);
-    rd_kafka_conf_set_log_cb(conf, rk_log_quiet);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    rd_kafka_t *rk = sm_tool_rdk_admin_new(sm_tool_get(&c->args, "bootstrap-server"),
+                                           sm_tool_get(&c->args, "command-config"), 1, "samsa-topics", err, sizeof err);
     if (!rk) fail("%s", err);
     return rk;
 }
@@ -607,7 +505,7 @@ rk_topics(rd_kafka_t *rk, const topic_cmd_t *c, const rd_kafka_metadata_t **mdp,
     if (e) fail("%s", rd_kafka_err2str(e));
     char **names = sm_calloc((size_t)md->topic_cnt + 1, sizeof(char *));
     for (int i = 0; i < md->topic_cnt; i++) names[i] = sm_strdup(md->topics[i].topic);
-    qsort(names, (size_t)md->topic_cnt, sizeof(char *), cmp_str);
+    qsort(names, (size_t)md->topic_cnt, sizeof(char *), sm_tool_cmp_str);
     int m = filter_topics(c, names, md->topic_cnt);
     const rd_kafka_metadata_topic_t **out = sm_calloc((size_t)m + 1, sizeof(*out));
     for (int i = 0; i < m; i++) {
@@ -621,31 +519,42 @@ rk_topics(rd_kafka_t *rk, const topic_cmd_t *c, const rd_kafka_metadata_t **mdp,
     return out;
 }
 
-/* Run one admin request and wait for its result event. */
-static rd_kafka_event_t *
-rk_wait(rd_kafka_queue_t *q)
+/* Start an admin request: request timeout, plus the operation timeout for
+ * the requests that wait for the controller. */
+static void
+rk_begin(sm_tool_rdk_call_t *call, rd_kafka_t *rk, rd_kafka_admin_op_t op)
 {
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ADMIN_TIMEOUT_MS + 5000);
+    int op_timeout = op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
+                     op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS ? ADMIN_TIMEOUT_MS : 0;
+    sm_tool_rdk_call_begin(call, rk, op, ADMIN_TIMEOUT_MS, op_timeout);
+}
+
+/* The request's result event (owned by call); fails on timeout or a
+ * request-level error. */
+static rd_kafka_event_t *
+rk_wait(sm_tool_rdk_call_t *call)
+{
+    rd_kafka_event_t *ev = sm_tool_rdk_call_wait(call, ADMIN_TIMEOUT_MS + 5000);
     if (!ev) fail("Timed out waiting for a response from the broker");
     if (rd_kafka_event_error(ev)) fail("%s", rd_kafka_event_error_string(ev));
     return ev;
 }
 
-static rd_kafka_AdminOptions_t *
-rk_options(rd_kafka_t *rk, rd_kafka_admin_op_t op)
+/* Wait for a CreateTopics / CreatePartitions / DeleteTopics result and fail
+ * on the first topic error; TOPIC_ALREADY_EXISTS passes when
+ * tolerate_exists. Returns 1 if some topic already existed. */
+static int
+rk_topic_results(sm_tool_rdk_call_t *call, rd_kafka_admin_op_t op, int tolerate_exists)
 {
-    char err[256];
-    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
-    rd_kafka_AdminOptions_set_request_timeout(o, ADMIN_TIMEOUT_MS, err, sizeof err);
-    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
-        op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS)
-        rd_kafka_AdminOptions_set_operation_timeout(o, ADMIN_TIMEOUT_MS, err, sizeof err);
-    return o;
-}
-
-static void
-check_topic_results(const rd_kafka_topic_result_t **r, size_t n, int tolerate_exists)
-{
+    rd_kafka_event_t *ev = rk_wait(call);
+    size_t n = 0;
+    const rd_kafka_topic_result_t **r =
+        op == RD_KAFKA_ADMIN_OP_CREATETOPICS ? rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n)
+        : op == RD_KAFKA_ADMIN_OP_CREATEPARTITIONS
+            ? rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(ev), &n)
+            : rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+    int existed = 0;
+    for (size_t i = 0; i < n; i++) existed |= rd_kafka_topic_result_error(r[i]) == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS;
     for (size_t i = 0; i < n; i++) {
         rd_kafka_resp_err_t e = rd_kafka_topic_result_error(r[i]);
         if (!e) continue;
@@ -655,6 +564,7 @@ check_topic_results(const rd_kafka_topic_result_t **r, size_t n, int tolerate_ex
             fail("Topic '%s' already exists.", rd_kafka_topic_result_name(r[i]));
         fail("%s", msg && *msg ? msg : rd_kafka_err2str(e));
     }
+    return existed;
 }
 
 static void
@@ -677,20 +587,13 @@ rk_create(rd_kafka_t *rk, topic_cmd_t *c)
     }
     for (size_t i = 0; i < c->add_configs.n; i++)
         rd_kafka_NewTopic_set_config(nt, c->add_configs.items[i].key, c->add_configs.items[i].value);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *o = rk_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_CreateTopics(rk, &nt, 1, o, q);
-    rd_kafka_event_t *ev = rk_wait(q);
-    size_t n;
-    const rd_kafka_topic_result_t **r = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-    int existed = 0;
-    for (size_t i = 0; i < n; i++) existed |= rd_kafka_topic_result_error(r[i]) == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS;
-    check_topic_results(r, n, c->if_not_exists);
+    sm_tool_rdk_call_t call;
+    rk_begin(&call, rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_CreateTopics(rk, &nt, 1, call.o, call.q);
+    int existed = rk_topic_results(&call, RD_KAFKA_ADMIN_OP_CREATETOPICS, c->if_not_exists);
     if (!existed) printf("Created topic %s.\n", c->topic);
-    rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(o);
+    sm_tool_rdk_call_end(&call);
     rd_kafka_NewTopic_destroy(nt);
-    rd_kafka_queue_destroy(q);
 }
 
 static void
@@ -719,10 +622,10 @@ rk_describe(rd_kafka_t *rk, topic_cmd_t *c)
     if (n > 0 && describe_configs(c)) {
         rd_kafka_ConfigResource_t **res = sm_calloc((size_t)n, sizeof(*res));
         for (int i = 0; i < n; i++) res[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t[i]->topic);
-        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-        rd_kafka_AdminOptions_t *o = rk_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-        rd_kafka_DescribeConfigs(rk, res, (size_t)n, o, q);
-        rd_kafka_event_t *ev = rk_wait(q);
+        sm_tool_rdk_call_t call;
+        rk_begin(&call, rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+        rd_kafka_DescribeConfigs(rk, res, (size_t)n, call.o, call.q);
+        rd_kafka_event_t *ev = rk_wait(&call);
         size_t nr;
         const rd_kafka_ConfigResource_t **rr = rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &nr);
         for (size_t i = 0; i < nr; i++) {
@@ -748,11 +651,9 @@ rk_describe(rd_kafka_t *rk, topic_cmd_t *c)
             cfgs[idx] = sm_tool_join_configs(&p);
             sm_props_free(&p);
         }
-        rd_kafka_event_destroy(ev);
-        rd_kafka_AdminOptions_destroy(o);
+        sm_tool_rdk_call_end(&call);
         rd_kafka_ConfigResource_destroy_array(res, (size_t)n);
         free(res);
-        rd_kafka_queue_destroy(q);
     }
     sm_wbuf_t w;
     sm_wbuf_init(&w, 1024);
@@ -812,18 +713,13 @@ rk_alter(rd_kafka_t *rk, topic_cmd_t *c)
                                                                   (size_t)c->assignment.nreplicas[p], err, sizeof err))
                     fail("%s", err);
         }
-        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-        rd_kafka_AdminOptions_t *o = rk_options(rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
-        rd_kafka_CreatePartitions(rk, np, (size_t)n, o, q);
-        rd_kafka_event_t *ev = rk_wait(q);
-        size_t nr;
-        const rd_kafka_topic_result_t **r = rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(ev), &nr);
-        check_topic_results(r, nr, 0);
-        rd_kafka_event_destroy(ev);
-        rd_kafka_AdminOptions_destroy(o);
+        sm_tool_rdk_call_t call;
+        rk_begin(&call, rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
+        rd_kafka_CreatePartitions(rk, np, (size_t)n, call.o, call.q);
+        rk_topic_results(&call, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, 0);
+        sm_tool_rdk_call_end(&call);
         rd_kafka_NewPartitions_destroy_array(np, (size_t)n);
         free(np);
-        rd_kafka_queue_destroy(q);
     }
     free(t);
     rd_kafka_metadata_destroy(md);
@@ -839,18 +735,13 @@ rk_delete(rd_kafka_t *rk, topic_cmd_t *c)
     if (n > 0) {
         rd_kafka_DeleteTopic_t **dt = sm_calloc((size_t)n, sizeof(*dt));
         for (int i = 0; i < n; i++) dt[i] = rd_kafka_DeleteTopic_new(t[i]->topic);
-        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-        rd_kafka_AdminOptions_t *o = rk_options(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
-        rd_kafka_DeleteTopics(rk, dt, (size_t)n, o, q);
-        rd_kafka_event_t *ev = rk_wait(q);
-        size_t nr;
-        const rd_kafka_topic_result_t **r = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &nr);
-        check_topic_results(r, nr, 0);
-        rd_kafka_event_destroy(ev);
-        rd_kafka_AdminOptions_destroy(o);
+        sm_tool_rdk_call_t call;
+        rk_begin(&call, rk, RD_KAFKA_ADMIN_OP_DELETETOPICS);
+        rd_kafka_DeleteTopics(rk, dt, (size_t)n, call.o, call.q);
+        rk_topic_results(&call, RD_KAFKA_ADMIN_OP_DELETETOPICS, 0);
+        sm_tool_rdk_call_end(&call);
         rd_kafka_DeleteTopic_destroy_array(dt, (size_t)n);
         free(dt);
-        rd_kafka_queue_destroy(q);
     }
     free(t);
     rd_kafka_metadata_destroy(md);
@@ -877,13 +768,8 @@ main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     /* Like Kafka's tools-log4j.properties: only warnings reach stderr. */
     sm_log_level = SM_LOG_WARN;
-    char err[512];
-    if (sm_tool_args_parse(&c.args, topic_opts, argc, argv, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
-        fprintf(stderr, "Try '%s --help' for the list of options.\n", argv[0]);
-        return 1;
-    }
-    check_args(&c, argc);
+    sm_tool_cli_parse(&topic_cli, &c.args, argc, argv);
+    check_args(&c);
     resolve_args(&c);
     int rc = sm_tool_has(&c.args, "zookeeper") ? run_zk(&c) : run_rk(&c);
     sm_tool_assignment_free(&c.assignment);

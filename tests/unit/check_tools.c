@@ -2,11 +2,15 @@
  * tests/unit/check_tools.c - unit tests of the tools' pure helpers
  * (src/tools/sm_tool.c): option parsing, kafka-topics.sh line formats,
  * --replica-assignment / --config parsing, topic filters, property-key
- * mapping, the producer's key split and the consumer's record formatter.
+ * mapping, the producer's key split and the consumer's record formatter,
+ * and the common front end every tool's main uses (exits are checked in a
+ * forked child whose stdout+stderr are captured).
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "core/sm_util.h"
 #include "tools/sm_tool.h"
 
@@ -393,6 +397,202 @@ START_TEST(t_formatter)
 }
 END_TEST
 
+
+/* ---- common front end ---------------------------------------------------- */
+
+static const sm_tool_opt_t F[] = {
+    { "help", SM_TOOL_ARG_NONE, NULL, "Print usage information." },
+    { "list", SM_TOOL_ARG_NONE, NULL, "List." },
+    { "topic", SM_TOOL_ARG_REQUIRED, "String: topic", "The topic." },
+    { "version", SM_TOOL_ARG_NONE, NULL, "Display Kafka version." },
+    { NULL, 0, NULL, NULL },
+};
+
+/* Returned by the child when the code under test did not exit. */
+#define RETURNED 42
+
+typedef void (*front_fn)(int argc, char **argv);
+
+/* Run fn(argc, argv) in a child with stdout and stderr on one pipe. Returns
+ * the child's exit status; out gets what it printed (NUL-terminated). */
+static int
+run_captured(front_fn fn, const char *const *words, char *out, size_t outlen)
+{
+    char *argv[16];
+    int argc = 0;
+    argv[argc++] = "prog";
+    for (int i = 0; words[i]; i++) argv[argc++] = (char *)words[i];
+    argv[argc] = NULL;
+    int fd[2];
+    ck_assert_int_eq(pipe(fd), 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], 1);
+        dup2(fd[1], 2);
+        setvbuf(stderr, NULL, _IOFBF, 4096);   /* keep stdout/stderr order simple: one flush each */
+        fn(argc, argv);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(RETURNED);
+    }
+    close(fd[1]);
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fd[0], out + len, outlen - 1 - len)) > 0) len += (size_t)r;
+    out[len] = '\0';
+    close(fd[0]);
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static const sm_tool_cli_t cli_try = {
+    .opts = F, .no_args_msg = "Does things.", .help_header = "This tool does things.", .version_tag = "samsa",
+};
+static const sm_tool_cli_t cli_usage = {
+    .opts = F, .no_args_msg = "Does things.", .version_tag = "Commit:samsa", .usage_on_bad_args = 1,
+};
+
+static void
+front_try(int argc, char **argv)
+{
+    sm_tool_args_t a;
+    sm_tool_cli_parse(&cli_try, &a, argc, argv);
+    printf("ran topic=%s\n", sm_tool_get(&a, "topic") ? sm_tool_get(&a, "topic") : "-");
+    sm_tool_args_free(&a);
+}
+
+static void
+front_usage(int argc, char **argv)
+{
+    sm_tool_args_t a;
+    sm_tool_cli_parse(&cli_usage, &a, argc, argv);
+    sm_tool_check_required(&a, "topic");
+    static const char *const bad[] = { "help", "list", NULL };
+    sm_tool_check_invalid(&a, "topic", bad);
+    printf("ran\n");
+    sm_tool_args_free(&a);
+}
+
+static void
+front_fail(int argc, char **argv)
+{
+    (void)argc;
+    sm_tool_fail("Error: ", "bad %s %d", argv[0], 7);
+}
+
+static void
+front_error_die(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    sm_tool_error_die("Invalid thing");
+}
+
+START_TEST(t_cli_front)
+{
+    char out[8192];
+    const char *none[] = { NULL };
+    ck_assert_int_eq(run_captured(front_try, none, out, sizeof out), 1);
+    ck_assert(!strncmp(out, "Does things.\nOption ", 20));
+
+    const char *help[] = { "--help", NULL };
+    ck_assert_int_eq(run_captured(front_try, help, out, sizeof out), 0);
+    ck_assert(!strncmp(out, "This tool does things.\nOption ", 30));
+    ck_assert_ptr_nonnull(strstr(out, "--topic <String: topic>"));
+    ck_assert_int_eq(run_captured(front_usage, help, out, sizeof out), 0);
+    ck_assert(!strncmp(out, "Option ", 7));
+
+    const char *ver[] = { "--vers", NULL };
+    ck_assert_int_eq(run_captured(front_try, ver, out, sizeof out), 0);
+    ck_assert_str_eq(strchr(out, ' '), " (samsa)\n");
+    ck_assert_int_eq(run_captured(front_usage, ver, out, sizeof out), 0);
+    ck_assert_str_eq(strchr(out, ' '), " (Commit:samsa)\n");
+
+    const char *bogus[] = { "--bogus", NULL };
+    ck_assert_int_eq(run_captured(front_try, bogus, out, sizeof out), 1);
+    ck_assert_str_eq(out, "bogus is not a recognized option\nTry 'prog --help' for the list of options.\n");
+    ck_assert_int_eq(run_captured(front_usage, bogus, out, sizeof out), 1);
+    ck_assert(!strncmp(out, "bogus is not a recognized option\nOption ", 40));
+
+    const char *ok[] = { "--topic", "t1", NULL };
+    ck_assert_int_eq(run_captured(front_try, ok, out, sizeof out), RETURNED);
+    ck_assert_str_eq(out, "ran topic=t1\n");
+    ck_assert_int_eq(run_captured(front_usage, ok, out, sizeof out), RETURNED);
+    ck_assert_str_eq(out, "ran\n");
+}
+END_TEST
+
+START_TEST(t_cli_checks_and_exits)
+{
+    char out[8192];
+    const char *missing[] = { "--list", NULL };
+    ck_assert_int_eq(run_captured(front_usage, missing, out, sizeof out), 1);
+    ck_assert(!strncmp(out, "Missing required argument \"[topic]\"\nOption ", 43));
+
+    const char *clash[] = { "--topic", "t", "--list", NULL };
+    ck_assert_int_eq(run_captured(front_usage, clash, out, sizeof out), 1);
+    ck_assert(!strncmp(out, "Option \"[topic]\" can't be used with option \"[list]\"\nOption ", 59));
+
+    ck_assert_int_eq(run_captured(front_fail, missing, out, sizeof out), 1);
+    ck_assert_str_eq(out, "Error: bad prog 7\n");
+    ck_assert_int_eq(run_captured(front_error_die, missing, out, sizeof out), 1);
+    ck_assert_str_eq(out, "ERROR Invalid thing\n");
+}
+END_TEST
+
+START_TEST(t_shared_helpers)
+{
+    sm_props_t p;
+    sm_props_init(&p);
+    char *kvs[] = { "a=1", "b=2", "a=3", "c=4" };
+    ck_assert_int_eq(sm_tool_props_add_kvs(&p, kvs, 4), 0);
+    ck_assert_int_eq((int)p.n, 3);
+    ck_assert_str_eq(sm_props_get(&p, "a"), "3");
+    char *bad[] = { "d=5", "noequals", "e=6" };
+    ck_assert_int_eq(sm_tool_props_add_kvs(&p, bad, 3), -1);
+    ck_assert_str_eq(sm_props_get(&p, "d"), "5");
+    ck_assert_ptr_null(sm_props_get(&p, "e"));
+    char *nul[] = { NULL };
+    ck_assert_int_eq(sm_tool_props_add_kvs(&p, nul, 1), -1);
+
+    ck_assert_int_eq(sm_tool_props_remove(&p, "a"), 1);
+    ck_assert_int_eq(sm_tool_props_remove(&p, "a"), 0);
+    ck_assert_int_eq((int)p.n, 3);
+    /* The rest keep their order. */
+    ck_assert_str_eq(p.items[0].key, "b");
+    ck_assert_str_eq(p.items[1].key, "c");
+    ck_assert_str_eq(p.items[2].key, "d");
+    sm_props_free(&p);
+
+    ck_assert_int_lt(sm_tool_cmp_tp("a", 9, "b", 0), 0);
+    ck_assert_int_gt(sm_tool_cmp_tp("b", 0, "a", 9), 0);
+    ck_assert_int_lt(sm_tool_cmp_tp("a", 1, "a", 2), 0);
+    ck_assert_int_gt(sm_tool_cmp_tp("a", 10, "a", 2), 0);
+    ck_assert_int_eq(sm_tool_cmp_tp("a", 2, "a", 2), 0);
+    char *names[] = { "zeta", "alpha", "mid" };
+    qsort(names, 3, sizeof(char *), sm_tool_cmp_str);
+    ck_assert_str_eq(names[0], "alpha");
+    ck_assert_str_eq(names[2], "zeta");
+
+    sm_wbuf_t w;
+    sm_wbuf_init(&w, 4);
+    sm_tool_wprintf(&w, "%s-%d", "x", 1);
+    char longv[300];
+    memset(longv, 'q', sizeof longv - 1);
+    longv[sizeof longv - 1] = '\0';
+    sm_tool_wprintf(&w, "[%s]", longv);    /* longer than any internal scratch buffer */
+    ck_assert_uint_eq(w.len, 3 + 2 + 299);
+    ck_assert(!memcmp(w.data, "x-1[qqq", 7));
+    ck_assert_int_eq(w.data[w.len - 1], ']');
+    sm_wbuf_free(&w);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -407,6 +607,9 @@ main(void)
     tcase_add_test(tc, t_prop_mapping);
     tcase_add_test(tc, t_split_key);
     tcase_add_test(tc, t_formatter);
+    tcase_add_test(tc, t_cli_front);
+    tcase_add_test(tc, t_cli_checks_and_exits);
+    tcase_add_test(tc, t_shared_helpers);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
