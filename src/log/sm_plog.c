@@ -984,6 +984,36 @@ out:
 }
 
 sm_err_t
+sm_plog_truncate_fully_and_start_at(sm_plog_t *l, int64_t offset)
+{
+    sm_err_t err = SM_ERR_NONE;
+    char e2[256];
+    if (offset < 0) return SM_ERR_OFFSET_OUT_OF_RANGE;
+    pthread_rwlock_wrlock(&l->lock);
+    sm_log_info(LOGGER, "%s Truncating fully and starting at offset %lld (was [%lld, %lld))", l->name,
+                (long long)offset, (long long)l->log_start, (long long)l->leo);
+    if (reset_to(l, offset, e2, sizeof(e2)) < 0) {
+        sm_log_error(LOGGER, "%s %s", l->name, e2);
+        err = SM_ERR_KAFKA_STORAGE_ERROR;
+        goto out;
+    }
+    l->log_start = offset;
+    l->recovery_point = offset;
+    __atomic_store_n(&l->hw, offset, __ATOMIC_RELEASE);
+    /* Nothing below offset is left to describe: Kafka clears the cache. */
+    if (l->nepochs > 0) {
+        l->nepochs = 0;
+        l->epochs_dirty = 1;
+    }
+    epoch_save(l);
+    sm_pstate_snap_delete_outside(l->dir, INT64_MAX, -1);   /* all of them */
+    sm_pstate_clear(l->ps);
+out:
+    pthread_rwlock_unlock(&l->lock);
+    return err;
+}
+
+sm_err_t
 sm_plog_set_log_start_offset(sm_plog_t *l, int64_t offset)
 {
     sm_err_t err = SM_ERR_NONE;

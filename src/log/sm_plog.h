@@ -145,6 +145,12 @@ int  sm_plog_flush(sm_plog_t *l);
 void sm_plog_maybe_flush(sm_plog_t *l, int64_t now_ms);
 /* Remove everything at and after offset (follower truncation). */
 sm_err_t sm_plog_truncate_to(sm_plog_t *l, int64_t offset);
+/* Follower whose whole log is below the leader's log start (Kafka's
+ * truncateFullyAndStartAt): drop every segment, the leader epoch cache and
+ * the producer state, and continue empty with log start = LEO = HW =
+ * offset, so that fetched batches from offset on append without a gap.
+ * SM_ERR_NONE or SM_ERR_KAFKA_STORAGE_ERROR (the log is then unchanged). */
+sm_err_t sm_plog_truncate_fully_and_start_at(sm_plog_t *l, int64_t offset);
 /* Advance the log start offset (DeleteRecords); deletes covered segments. */
 sm_err_t sm_plog_set_log_start_offset(sm_plog_t *l, int64_t offset);
 /* Replace the config (live topic config change). */

@@ -64,3 +64,12 @@ TESTS += tests/unit/check_legacy
 tests_unit_check_legacy_SOURCES = tests/unit/check_legacy.c
 tests_unit_check_legacy_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_legacy_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# DescribeLogDirs (replica sizes for samsa-reassign-partitions --verify).
+libsamsa_a_SOURCES += src/proto/sm_proto_logdirs.c src/proto/sm_proto_logdirs.h
+
+check_PROGRAMS += tests/unit/check_proto_logdirs
+TESTS += tests/unit/check_proto_logdirs
+tests_unit_check_proto_logdirs_SOURCES = tests/unit/check_proto_logdirs.c
+tests_unit_check_proto_logdirs_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_proto_logdirs_LDADD = $(SM_LIBS) $(CHECK_LIBS)

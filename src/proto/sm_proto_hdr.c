@@ -54,7 +54,7 @@ static const struct {
     [SM_API_DESCRIBECONFIGS] = { "DescribeConfigs", 4, 0, 2 },
     [SM_API_ALTERCONFIGS] = { "AlterConfigs", 2, 0, 1 },
     [SM_API_ALTERREPLICALOGDIRS] = { "AlterReplicaLogDirs", 2, -1, -1 },
-    [SM_API_DESCRIBELOGDIRS] = { "DescribeLogDirs", 2, -1, -1 },
+    [SM_API_DESCRIBELOGDIRS] = { "DescribeLogDirs", 2, 0, 1 },
     [SM_API_SASLAUTHENTICATE] = { "SaslAuthenticate", 2, -1, -1 },
     [SM_API_CREATEPARTITIONS] = { "CreatePartitions", 2, 0, 1 },
     [SM_API_CREATEDELEGATIONTOKEN] = { "CreateDelegationToken", 2, -1, -1 },

@@ -20,3 +20,14 @@ TESTS += tests/unit/check_idem
 tests_unit_check_idem_SOURCES = tests/unit/check_idem.c
 tests_unit_check_idem_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_idem_LDADD = $(SM_LIBS) $(CHECK_LIBS)
+
+# Replication throttles: token buckets and throttled-replica registry.
+libsamsa_a_SOURCES += src/repl/sm_throttle.c src/repl/sm_throttle.h
+# Replica sizes over DescribeLogDirs (samsa-reassign-partitions --verify).
+libsamsa_a_SOURCES += src/repl/sm_logdirs_client.c src/repl/sm_logdirs_client.h
+
+check_PROGRAMS += tests/unit/check_throttle
+TESTS += tests/unit/check_throttle
+tests_unit_check_throttle_SOURCES = tests/unit/check_throttle.c
+tests_unit_check_throttle_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_throttle_LDADD = $(SM_LIBS) $(CHECK_LIBS)

@@ -50,6 +50,7 @@ typedef struct {
     int64_t delay_until;             /* mono ms */
     uint64_t gen;
     uint64_t sent_gen;               /* generation the in-flight request saw; 0 = not in it */
+    int throttled;                   /* in the in-flight Fetch under the follower throttle */
 } fpart_t;
 
 typedef struct fetcher_s {
@@ -356,6 +357,37 @@ truncation_round(fetcher_t *f, int64_t now)
 
 /* ---- fetching ---- */
 
+/* Whether this broker is in p's ISR as last told by the controller. */
+static int
+self_in_isr(fetcher_t *f, sm_partition_t *p)
+{
+    int in = 0;
+    pthread_mutex_lock(&p->lock);
+    for (int32_t i = 0; i < p->nisr && !in; i++) in = p->isr[i] == f->fm->cfg.broker_id;
+    pthread_mutex_unlock(&p->lock);
+    return in;
+}
+
+/* Follower throttle (Kafka's shouldFollowerThrottle): sets e->throttled
+ * for a throttled out-of-sync partition, and returns 1 (after pushing
+ * e->delay_until to when the budget is back) if it sits this round out. */
+static int
+follower_throttle(fetcher_t *f, fpart_t *e, int64_t now)
+{
+    sm_throttle_t *t = f->fm->cfg.throttle;
+    e->throttled = 0;
+    if (!t || !sm_throttle_is_throttled(t, SM_THROTTLE_FOLLOWER, e->p->topic, strlen(e->p->topic), e->p->partition) ||
+        self_in_isr(f, e->p))
+        return 0;
+    if (sm_throttle_exceeded(t, SM_THROTTLE_FOLLOWER)) {
+        /* Re-check at least every second: the rate may be lifted. */
+        e->delay_until = now + SM_MAX(SM_MIN(sm_throttle_wait_ms(t, SM_THROTTLE_FOLLOWER), (int64_t)1000), (int64_t)1);
+        return 1;
+    }
+    e->throttled = 1;
+    return 0;
+}
+
 /* Append the whole, CRC-valid batches of one partition's records. */
 static void
 apply_records(fetcher_t *f, fpart_t *e, const sm_fetch_resp_part_t *rp)
@@ -377,6 +409,7 @@ apply_records(fetcher_t *f, fpart_t *e, const sm_fetch_resp_part_t *rp)
     size_t n = pos > start ? pos - start : 0;
     sm_err_t err = sm_replica_append_follower(f->fm->rm, e->p, n ? buf + start : NULL, n, rp->high_watermark,
                                               rp->log_start_offset);
+    if (e->throttled) sm_throttle_record(f->fm->cfg.throttle, SM_THROTTLE_FOLLOWER, (int64_t)n);
     if (err == SM_ERR_NONE) {
         e->fetch_offset = sm_plog_log_end_offset(e->p->log);
         if (corrupt) delay_part(f, e);
@@ -398,8 +431,11 @@ apply_fetch_error(fetcher_t *f, fpart_t *e, const sm_fetch_resp_part_t *rp)
             /* Our whole log is below the leader's: start over at its log start. */
             sm_log_info(LOGGER, "%s Current offset %lld for partition %s-%d is out of range; resetting to the leader's log start offset %lld",
                         f->prefix, (long long)leo, e->p->topic, e->p->partition, (long long)rp->log_start_offset);
-            sm_plog_truncate_to(log, sm_plog_log_start_offset(log));
-            e->fetch_offset = rp->log_start_offset;
+            if (sm_plog_truncate_fully_and_start_at(log, rp->log_start_offset) != SM_ERR_NONE) {
+                delay_part(f, e);
+                return;
+            }
+            e->fetch_offset = sm_plog_log_end_offset(log);
             return;
         }
         /* We are ahead of the leader (an unclean election, or our epoch
@@ -423,7 +459,8 @@ fetch_round(fetcher_t *f, int64_t now)
     int n = 0;
     for (int i = 0; i < f->n; i++) {
         f->parts[i].sent_gen = 0;
-        if (f->parts[i].state == ST_FETCH && f->parts[i].delay_until <= now) n++;
+        if (f->parts[i].state == ST_FETCH && f->parts[i].delay_until <= now && !follower_throttle(f, &f->parts[i], now))
+            n++;
     }
     if (n == 0) return 0;
     sm_arena_reset(&f->arena);

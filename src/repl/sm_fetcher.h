@@ -15,6 +15,12 @@
  * no answer), then fetched from its LEO. Fetched batches are appended with
  * their offsets, so follower logs are byte-identical to the leader's.
  *
+ * Throttling (follower.replication.throttled.rate): a partition listed in
+ * its topic's follower.replication.throttled.replicas for this broker, and
+ * not in the ISR, is left out of the Fetch while the follower budget is
+ * spent (it waits until the token bucket has tokens again); the bytes
+ * appended for such partitions are charged to the budget.
+ *
  * Threading: sm_fetcher_add/remove may be called from any thread (the
  * replica manager calls them on the controller-channel thread).
  * sm_fetcher_remove returns only once the partition's fetcher no longer
@@ -27,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "repl/sm_replica.h"
+#include "repl/sm_throttle.h"
 
 typedef struct sm_fetcher_mgr_s sm_fetcher_mgr_t;
 
@@ -44,6 +51,8 @@ typedef struct {
     int32_t socket_timeout_ms;       /* replica.socket.timeout.ms (30000) */
     sm_broker_resolve_fn resolve;
     void *resolve_arg;
+    /* Replication throttle (follower side), borrowed; NULL = none. */
+    sm_throttle_t *throttle;
 } sm_fetcher_config_t;
 
 /* Fill c with Kafka's defaults (resolve left NULL). */

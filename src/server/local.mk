@@ -34,3 +34,16 @@ libsamsa_a_SOURCES += src/server/sm_config_api.c
 
 # Idempotent producers (InitProducerId) and DeleteRecords (idempotence helper).
 libsamsa_a_SOURCES += src/server/sm_idem_api.c
+
+# Replication throttles (registry feed, leader side) and DescribeLogDirs
+# (throttle helper).
+libsamsa_a_SOURCES += src/server/sm_repl_throttle.c src/server/sm_logdirs_api.c
+
+# Dynamic broker configs: /config/brokers layers applied live, broker
+# DescribeConfigs sources and synonyms (dynamic-config helper).
+libsamsa_a_SOURCES += src/server/sm_dyncfg.c src/server/sm_dyncfg.h
+check_PROGRAMS += tests/unit/check_dyncfg
+TESTS += tests/unit/check_dyncfg
+tests_unit_check_dyncfg_SOURCES = tests/unit/check_dyncfg.c
+tests_unit_check_dyncfg_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_dyncfg_LDADD = $(SM_LIBS) $(CHECK_LIBS)

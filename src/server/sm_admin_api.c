@@ -15,6 +15,7 @@
 #include <string.h>
 #include "core/sm_log.h"
 #include "core/sm_util.h"
+#include "server/sm_dyncfg.h"
 #include "server/sm_server.h"
 #include "zk/sm_zk_admin.h"
 
@@ -45,8 +46,11 @@ tcfg_bucket(const char *topic)
 static void
 tcfg_compute(tcfg_t *e)
 {
+    /* Broker defaults may change under us (dynamic broker configs). */
+    sm_dyncfg_rdlock();
     sm_broker_topic_log_config(&sm_srv.cfg, &e->overrides, &e->cfg);
     e->min_isr = sm_srv.cfg.min_insync_replicas;
+    sm_dyncfg_unlock();
     const char *v = sm_props_get(&e->overrides, "min.insync.replicas");
     int64_t n;
     if (v && sm_parse_i64(v, &n) == 0 && n >= 1 && n <= INT32_MAX) e->min_isr = (int32_t)n;
@@ -108,6 +112,22 @@ sm_topic_config_invalidate(const char *topic)
         break;
     }
     pthread_mutex_unlock(&tcfg_lock);
+}
+
+int
+sm_topic_config_refresh_all(char ***topics)
+{
+    int n = 0, cap = 16;
+    *topics = sm_malloc(sizeof(char *) * (size_t)cap);
+    pthread_mutex_lock(&tcfg_lock);
+    for (int b = 0; b < TCFG_BUCKETS; b++)
+        for (tcfg_t *e = tcfg_buckets[b]; e; e = e->next) {
+            tcfg_compute(e);
+            if (n == cap) *topics = sm_realloc(*topics, sizeof(char *) * (size_t)(cap *= 2));
+            (*topics)[n++] = sm_strdup(e->topic);
+        }
+    pthread_mutex_unlock(&tcfg_lock);
+    return n;
 }
 
 /* Copy of a topic's overrides (for DescribeConfigs). */
@@ -570,7 +590,7 @@ topic_default_value(const char *key, char *buf, size_t len)
     else if (!strcmp(key, "cleanup.policy")) snprintf(buf, len, "%s", sm_srv.cfg.log_cleanup_policy);
     else if (!strcmp(key, "min.insync.replicas")) snprintf(buf, len, "%d", sm_srv.cfg.min_insync_replicas);
     else if (!strcmp(key, "unclean.leader.election.enable")) snprintf(buf, len, "%s", sm_srv.cfg.unclean_leader_election_enable ? "true" : "false");
-    else if (!strcmp(key, "compression.type")) snprintf(buf, len, "producer");
+    else if (!strcmp(key, "compression.type")) snprintf(buf, len, "%s", sm_srv.cfg.compression_type);
 }
 
 static const char *topic_keys[] = {
@@ -609,6 +629,7 @@ describe_done(void *arg)
             size_t cap = 128;
             out->configs = sm_arena_calloc(a, cap, sizeof(*out->configs));
             if (res->resource_type == 2) {
+                sm_dyncfg_rdlock();   /* broker defaults and their sources */
                 for (const char **k = topic_keys; *k; k++) {
                     if (!key_wanted(res, *k)) continue;
                     sm_describeconfigs_config_t *cf = &out->configs[out->n_configs++];
@@ -617,9 +638,10 @@ describe_done(void *arg)
                     if (ov) snprintf(val, 64, "%s", ov); else topic_default_value(*k, val, 64);
                     cf->name = SM_BYTES_STR(*k);
                     cf->value = SM_BYTES_STR(val);
-                    cf->is_default = ov == NULL;
-                    cf->config_source = ov ? 1 /* DYNAMIC_TOPIC_CONFIG */ : 5 /* DEFAULT_CONFIG */;
+                    cf->config_source = (int8_t)(ov ? 1 /* DYNAMIC_TOPIC_CONFIG */ : sm_dyncfg_topic_default_source(*k));
+                    cf->is_default = cf->config_source == 5 /* DEFAULT_CONFIG */;
                 }
+                sm_dyncfg_unlock();
                 /* Overrides that are not in the list above (flush, custom). */
                 for (size_t k = 0; k < j->overrides[i].n && out->n_configs < (int32_t)cap; k++) {
                     const char *key = j->overrides[i].items[k].key;
@@ -632,16 +654,9 @@ describe_done(void *arg)
                     cf->config_source = 1;
                 }
             } else if (res->resource_type == 4) {
-                for (const sm_conf_def_t *d = sm_broker_config_table; d->name && out->n_configs < (int32_t)cap; d++) {
-                    if (!key_wanted(res, d->name)) continue;
-                    sm_describeconfigs_config_t *cf = &out->configs[out->n_configs++];
-                    char *val = sm_arena_alloc(a, 256);
-                    sm_conf_format(d, &sm_srv.cfg, val, 256);
-                    cf->name = SM_BYTES_STR(d->name);
-                    cf->value = SM_BYTES_STR(val);
-                    cf->read_only = 1;
-                    cf->config_source = 4; /* STATIC_BROKER_CONFIG */
-                }
+                const char *msg = NULL;
+                out->error_code = (int16_t)sm_dyncfg_describe_broker(res, j->req.include_synonyms, a, out, &msg);
+                if (msg) out->error_message = SM_BYTES_STR(msg);
             } else {
                 out->error_code = SM_ERR_INVALID_REQUEST;
                 out->error_message = SM_BYTES_STR("Unsupported resource type");

@@ -56,6 +56,9 @@ const sm_conf_def_t sm_broker_config_table[] = {
     { "log.flush.offset.checkpoint.interval.ms", SM_CONF_LONG, O(log_flush_offset_checkpoint_interval_ms), "60000", 0, I64MAX, 0, "Checkpoint period" },
     { "log.message.timestamp.type", SM_CONF_STRING, O(log_message_timestamp_type), "CreateTime", 0, 0, 0, "CreateTime or LogAppendTime" },
     { "log.cleanup.policy", SM_CONF_STRING, O(log_cleanup_policy), "delete", 0, 0, 0, "delete and/or compact" },
+    { "compression.type", SM_CONF_STRING, O(compression_type), "producer", 0, 0, 0, "Default compression.type of topics" },
+    { "log.segment.delete.delay.ms", SM_CONF_LONG, O(log_segment_delete_delay_ms), "60000", 0, I64MAX, 0, "Default file.delete.delay.ms" },
+    { "log.message.timestamp.difference.max.ms", SM_CONF_LONG, O(log_message_timestamp_difference_max_ms), "9223372036854775807", 0, I64MAX, 0, "Default message.timestamp.difference.max.ms" },
     { "log.cleaner.enable", SM_CONF_BOOL, O(log_cleaner_enable), "true", 0, 0, 0, "Log cleaner (compaction)" },
     { "log.cleaner.threads", SM_CONF_INT, O(log_cleaner_threads), "1", 1, 64, 0, "Log cleaner threads" },
     { "log.cleaner.backoff.ms", SM_CONF_LONG, O(log_cleaner_backoff_ms), "15000", 0, I64MAX, 0, "Cleaner sleep when no log is dirty enough" },
@@ -106,12 +109,12 @@ const sm_conf_def_t sm_broker_config_table[] = {
 static const char *known_ignored[] = {
     "num.replica.fetchers", "replica.socket.receive.buffer.bytes",
     "transaction.state.log.replication.factor", "transaction.state.log.min.isr", "transaction.state.log.num.partitions",
-    "log.preallocate", "compression.type",
+    "log.preallocate",
     "queued.max.requests", "num.replica.alter.log.dirs.threads", "inter.broker.protocol.version",
     "log.message.format.version", "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "broker.id.generation.enable",
     "reserved.broker.max.id", "connections.max.idle.ms", "max.connections.per.ip", "request.timeout.ms",
     "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
-    "log.segment.delete.delay.ms", "background.threads", "fetch.purgatory.purge.interval.requests",
+    "background.threads", "fetch.purgatory.purge.interval.requests",
     "producer.purgatory.purge.interval.requests", "metric.reporters", "auto.create.topics.enable",
     "log.message.downconversion.enable", "message.downconversion.enable", "kafka.metrics.polling.interval.secs",
     "kafka.metrics.reporters", "log.cleaner.io.max.bytes.per.second", "num.replica.fetchers",
@@ -217,8 +220,8 @@ parse_metrics_listener(sm_broker_config_t *c, char *errstr, size_t errlen)
     return 0;
 }
 
-static void
-derive_log_defaults(sm_broker_config_t *c)
+void
+sm_broker_config_derive_log_defaults(sm_broker_config_t *c)
 {
     sm_log_config_t *d = &c->log_defaults;
     sm_log_config_defaults(d);
@@ -241,6 +244,10 @@ derive_log_defaults(sm_broker_config_t *c)
     d->min_cleanable_dirty_ratio = c->log_cleaner_min_cleanable_ratio;
     d->min_compaction_lag_ms = c->log_cleaner_min_compaction_lag_ms;
     d->max_compaction_lag_ms = c->log_cleaner_max_compaction_lag_ms;
+    d->file_delete_delay_ms = c->log_segment_delete_delay_ms;
+    d->message_timestamp_difference_max_ms = c->log_message_timestamp_difference_max_ms;
+    char err[256];
+    if (sm_log_config_set(d, "compression.type", c->compression_type, err, sizeof(err)) < 0) d->compression_type = -1;
 }
 
 void
@@ -343,8 +350,15 @@ sm_broker_config_load(sm_broker_config_t *c, const char *path, const sm_props_t 
         goto err;
     }
     if (parse_metrics_listener(c, errstr, errlen) < 0) goto err;
-    derive_log_defaults(c);
-    sm_props_free(&props);
+    sm_log_config_t probe;
+    sm_log_config_defaults(&probe);
+    if (sm_log_config_set(&probe, "compression.type", c->compression_type, errstr, errlen) < 0) {
+        snprintf(errstr, errlen, "Invalid value %s for configuration compression.type: String must be one of: "
+                 "uncompressed, zstd, lz4, snappy, gzip, producer", c->compression_type);
+        goto err;
+    }
+    sm_broker_config_derive_log_defaults(c);
+    c->props = props;                /* kept for DescribeConfigs sources */
     return 0;
 err:
     sm_props_free(&props);
@@ -359,6 +373,7 @@ sm_broker_config_free(sm_broker_config_t *c)
     for (int i = 0; i < c->ndirs; i++) free(c->dirs[i]);
     free(c->dirs);
     free(c->metrics_host);
+    sm_props_free(&c->props);
     sm_conf_free(sm_broker_config_table, c);
     memset(c, 0, sizeof(*c));
 }

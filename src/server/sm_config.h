@@ -59,6 +59,9 @@ typedef struct {
     int64_t log_flush_offset_checkpoint_interval_ms;
     char *log_message_timestamp_type;
     char *log_cleanup_policy;
+    char *compression_type;          /* broker-wide compression.type ("producer") */
+    int64_t log_segment_delete_delay_ms;
+    int64_t log_message_timestamp_difference_max_ms;
     int log_cleaner_enable;
     int32_t log_cleaner_threads;
     int64_t log_cleaner_backoff_ms;
@@ -111,6 +114,8 @@ typedef struct {
     char **dirs;                     /* parsed log.dirs */
     int ndirs;
     sm_log_config_t log_defaults;    /* broker-level defaults for topic logs */
+    sm_props_t props;                /* keys as given (file, then --override): the
+                                        STATIC_BROKER_CONFIG layer of sm_dyncfg */
     char *metrics_host;              /* parsed samsa.metrics.listener; NULL = off */
     int metrics_port;
 } sm_broker_config_t;
@@ -122,6 +127,10 @@ extern const sm_conf_def_t sm_broker_config_table[];
 int  sm_broker_config_load(sm_broker_config_t *c, const char *path, const sm_props_t *overrides,
                            char *errstr, size_t errlen);
 void sm_broker_config_free(sm_broker_config_t *c);
+/* Recompute the derived log_defaults from the log.* / message.max.bytes /
+ * compression.type members (after sm_dyncfg changed them). Caller
+ * serialises against readers of c (sm_dyncfg's lock for sm_srv.cfg). */
+void sm_broker_config_derive_log_defaults(sm_broker_config_t *c);
 /* The log manager's cleaner settings from log.cleaner.*. */
 void sm_broker_cleaner_config(const sm_broker_config_t *c, sm_cleaner_config_t *out);
 /* Topic log config = broker defaults + topic overrides (invalid ones logged). */

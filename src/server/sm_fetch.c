@@ -8,6 +8,11 @@
  * parked anywhere) asks every network thread to re-check its list; there is
  * no polling. A parked request keeps its connection muted, so its frame and
  * decoded arrays (in the connection's arena) stay valid until it answers.
+ *
+ * Leader replication throttle (sm_repl_throttle.c): for a follower fetch,
+ * a partition under the throttle gets no records while the leader budget
+ * is spent and is not counted as available for the long poll; the bytes
+ * sent for such partitions are charged to the budget.
  */
 #include <event2/event.h>
 #include <stdlib.h>
@@ -75,7 +80,10 @@ fetch_available(const sm_fetch_req_t *req, int *errors)
                 rp->fetch_offset < sm_plog_log_start_offset(p->log) ||
                 rp->fetch_offset > sm_plog_log_end_offset(p->log)) {
                 *errors = 1;
-            } else {
+            } else if (!(sm_repl_leader_throttled(p, req->replica_id) &&
+                         sm_throttle_exceeded(sm_repl_throttle(), SM_THROTTLE_LEADER))) {
+                /* A throttled partition over budget adds nothing: the
+                 * follower's fetch waits instead of spinning on empty answers. */
                 total += sm_replica_available(p, req->replica_id, rp->fetch_offset);
             }
             sm_partition_unref(p);
@@ -148,9 +156,15 @@ fetch_respond(sm_conn_t *c, const sm_req_hdr_t *h, const sm_fetch_req_t *req, sm
             if (err == SM_ERR_NONE) {
                 int32_t max = rp->partition_max_bytes;
                 if (max > budget) max = (int32_t)budget;
+                /* Leader replication throttle: over budget, a throttled
+                 * partition gets no records this round (offsets still checked). */
+                int throttled = req->replica_id >= 0 && sm_repl_leader_throttled(p, req->replica_id);
+                int held = throttled && sm_throttle_exceeded(sm_repl_throttle(), SM_THROTTLE_LEADER);
                 sm_fetch_info_t info;
-                err = sm_replica_read(sm_srv.replicas, p, req->replica_id, rp->fetch_offset, max < 0 ? 0 : max,
-                                      !got_any || legacy, reg, &info);
+                err = sm_replica_read(sm_srv.replicas, p, req->replica_id, rp->fetch_offset, max < 0 || held ? 0 : max,
+                                      (!got_any || legacy) && !held, reg, &info);
+                if (throttled && err == SM_ERR_NONE && !held)
+                    sm_throttle_record(sm_repl_throttle(), SM_THROTTLE_LEADER, (int64_t)reg->len);
                 if (err == SM_ERR_NONE && h->api_version < 10 && req->replica_id < 0)
                     err = sm_convert_fetch(h->api_version, p->topic, rp->fetch_offset, max < 0 ? 0 : max, !got_any, reg, op, a);
                 op->high_watermark = info.high_watermark;

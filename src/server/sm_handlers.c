@@ -84,6 +84,7 @@ static const struct {
     { SM_API_DESCRIBEGROUPS, 0, 4, sm_handle_DescribeGroups },
     { SM_API_DELETEGROUPS, 0, 1, sm_handle_DeleteGroups },
     { SM_API_OFFSETDELETE, 0, 0, sm_handle_OffsetDelete },
+    { SM_API_DESCRIBELOGDIRS, 0, 1, sm_handle_DescribeLogDirs },
 };
 
 

@@ -599,20 +599,71 @@ cs_thread(void *arg)
     return NULL;
 }
 
+/* The active controller's own answer (main thread). */
+static void
+cs_local_done(void *arg, int16_t error, const sm_ctrl_tp_t *remaining, int n)
+{
+    cs_state_t *st = arg;
+    (void)remaining;
+    if (error != SM_ERR_NONE)
+        sm_log_warn(LOGGER, "[KafkaServer id=%d] Controlled shutdown failed with error %s", sm_srv.cfg.broker_id,
+                    sm_err_name(error));
+    else if (n > 0)
+        sm_log_info(LOGGER, "[KafkaServer id=%d] Remaining partitions to move: %d", sm_srv.cfg.broker_id, n);
+    st->ok = error == SM_ERR_NONE && n == 0;
+    st->done = 1;
+}
+
+/* This broker is the active controller: it moves its own leaderships
+ * away as it would for any other broker, before it resigns, so that a
+ * rolling restart of the controller does not leave its partitions
+ * leaderless until the successor notices the broker change. Runs the
+ * event loop meanwhile (the controller lives on it). Returns 1 on
+ * success, 0 after the retries, -1 if this broker stopped being the
+ * controller (the caller then asks the new one). */
+static int
+cs_as_controller(void)
+{
+    const sm_broker_config_t *cfg = &sm_srv.cfg;
+    for (int retries = cfg->controlled_shutdown_max_retries; retries > 0; retries--) {
+        if (!sm_srv.ctrl || !sm_ctrl_is_active(sm_srv.ctrl)) return -1;
+        cs_state_t st = { 0, 0 };
+        sm_ctrl_controlled_shutdown(sm_srv.ctrl, cfg->broker_id, sm_srv.broker_epoch, cs_local_done, &st);
+        while (!st.done) event_base_loop(sm_srv.main_base, EVLOOP_ONCE);
+        if (st.ok) return 1;
+        if (retries > 1) {
+            /* The periodic tick wakes the loop at least twice a second. */
+            int64_t end = sm_mono_ms() + cfg->controlled_shutdown_retry_backoff_ms;
+            while (sm_mono_ms() < end) event_base_loop(sm_srv.main_base, EVLOOP_ONCE);
+            sm_log_info(LOGGER, "[KafkaServer id=%d] Retrying controlled shutdown after the previous attempt failed...",
+                        cfg->broker_id);
+        }
+    }
+    return 0;
+}
+
 int
 sm_ib_controlled_shutdown(void)
 {
     const sm_broker_config_t *cfg = &sm_srv.cfg;
     if (!cfg->controlled_shutdown_enable || !sm_srv.net || cfg->controlled_shutdown_max_retries <= 0) return 0;
     int32_t controller = __atomic_load_n(&sm_srv.controller_id, __ATOMIC_RELAXED);
-    if (controller == cfg->broker_id) return 0;   /* the controller itself has nobody to ask */
     sm_log_info(LOGGER, "[KafkaServer id=%d] Starting controlled shutdown", cfg->broker_id);
     cs_state_t st = { 0, 0 };
-    pthread_t tid;
-    if (pthread_create(&tid, NULL, cs_thread, &st) != 0) return 0;
-    /* Keep serving the controller's LeaderAndIsr/StopReplica meanwhile. */
-    while (!__atomic_load_n(&st.done, __ATOMIC_ACQUIRE)) event_base_loop(sm_srv.main_base, EVLOOP_ONCE);
-    pthread_join(tid, NULL);
+    int local = -1;
+    if (controller == cfg->broker_id) local = cs_as_controller();
+    if (local >= 0) {
+        st.ok = local;
+    } else {
+        pthread_t tid;
+        if (pthread_create(&tid, NULL, cs_thread, &st) != 0) return 0;
+        /* Keep serving the controller's LeaderAndIsr/StopReplica meanwhile. */
+        while (!__atomic_load_n(&st.done, __ATOMIC_ACQUIRE)) event_base_loop(sm_srv.main_base, EVLOOP_ONCE);
+        pthread_join(tid, NULL);
+        /* We were elected controller while asking: do it ourselves. */
+        if (!st.ok && __atomic_load_n(&sm_srv.controller_id, __ATOMIC_RELAXED) == cfg->broker_id)
+            st.ok = cs_as_controller() == 1;
+    }
     if (st.ok) sm_log_info(LOGGER, "[KafkaServer id=%d] Controlled shutdown succeeded", cfg->broker_id);
     else sm_log_warn(LOGGER, "[KafkaServer id=%d] Proceeding to do an unclean shutdown as all the controlled "
                      "shutdown attempts failed", cfg->broker_id);

@@ -35,10 +35,12 @@ int16_t sm_ib_apply_StopReplica(const sm_stopreplica_req_t *req, sm_ib_part_erro
 int sm_ib_resolve_broker(void *arg, int32_t broker_id, char *host, size_t hostlen, int *port);
 
 /* Controlled shutdown of this broker (Kafka KafkaServer.controlledShutdown):
- * when controlled.shutdown.enable is set and another broker is the
- * controller, ask it with ControlledShutdown v2 to move leadership away,
- * retrying up to controlled.shutdown.max.retries times,
- * controlled.shutdown.retry.backoff.ms apart, until no partition remains.
+ * when controlled.shutdown.enable is set, ask the controller with
+ * ControlledShutdown v2 to move leadership away, retrying up to
+ * controlled.shutdown.max.retries times, controlled.shutdown.retry.backoff.ms
+ * apart, until no partition remains. When this broker is the active
+ * controller it runs the same election on itself (no request) before
+ * sm_ctrl_free() resigns.
  * Runs the main event loop meanwhile so controller requests keep being
  * applied. Returns 1 if it succeeded, 0 if skipped or given up. Main
  * thread, with the loop stopped (called first thing in shutdown). */

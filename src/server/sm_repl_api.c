@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "core/sm_json.h"
 #include "core/sm_log.h"
 #include "core/sm_loop.h"
@@ -238,6 +239,40 @@ sm_produce_delay(sm_conn_t *c, const sm_req_hdr_t *h, int32_t timeout_ms, sm_pro
         sm_net_post(sm_conn_base(c), dprod_recheck_post, NULL);
     }
     return 1;
+}
+
+/* On each network thread at shutdown: answer every parked produce now
+ * (unfinished partitions NOT_LEADER_OR_FOLLOWER, so clients refresh their
+ * metadata and retry on the new leader) and free its timer before the
+ * thread's base goes away. */
+static void
+dprod_flush(struct event_base *base, void *arg)
+{
+    (void)base;
+    (void)arg;
+    for (dprod_t *d = dprod_head, *next; d; d = next) {
+        next = d->next;
+        dprod_check(d);
+        for (int i = 0; i < d->n; i++)
+            if (!d->w[i].done) {
+                d->w[i].done = 1;
+                d->w[i].out->error_code = SM_ERR_NOT_LEADER_OR_FOLLOWER;
+            }
+        dprod_finish(d, 0);
+    }
+}
+
+void
+sm_repl_stop_parked(void)
+{
+    if (!sm_srv.net || __atomic_load_n(&parked_produces, __ATOMIC_ACQUIRE) == 0) return;
+    sm_net_broadcast(sm_srv.net, dprod_flush, NULL);
+    /* Bounded: a network thread stuck elsewhere must not block shutdown. */
+    int64_t end = sm_mono_ms() + 2000;
+    while (__atomic_load_n(&parked_produces, __ATOMIC_ACQUIRE) > 0 && sm_mono_ms() < end) {
+        struct timespec ts = { 0, 5 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
 }
 
 void

@@ -20,6 +20,7 @@
 #include "metrics/sm_metrics_broker.h"
 #include "repl/sm_fetcher.h"
 #include "repl/sm_ib_client.h"
+#include "server/sm_dyncfg.h"
 #include "server/sm_server.h"
 #include "server/sm_ib_api.h"
 #include "zk/sm_ctrl.h"
@@ -273,6 +274,13 @@ zk_topic_config_changed(void *arg, const char *topic, const sm_props_t *config)
 {
     sm_topic_config_invalidate(topic);
     sm_replica_topic_config_changed(sm_srv.replicas, topic);
+    sm_repl_throttle_topic_config(topic, config);
+}
+
+static void
+zk_broker_config_changed(void *arg, const char *entity, const sm_props_t *config)
+{
+    sm_dyncfg_changed(entity, config);
 }
 
 static void
@@ -324,7 +332,8 @@ sm_server_start(char *errstr, size_t errlen)
     }
     info.host = cfg->advertised[0].host;
     info.port = cfg->advertised[0].port;
-    sm_zk_broker_cb_t cb = { zk_registered, zk_controller_changed, zk_topic_config_changed, zk_fatal, NULL };
+    sm_zk_broker_cb_t cb = { zk_registered, zk_controller_changed, zk_topic_config_changed, zk_fatal, NULL,
+                             zk_broker_config_changed };
     sm_srv.zk_broker = sm_zk_broker_new(sm_srv.zk, &info, 4, &cb);
     for (int i = 0; i < cfg->nadvertised; i++) free(info.endpoints[i]);
     free(info.endpoints);
@@ -343,6 +352,8 @@ sm_server_start(char *errstr, size_t errlen)
     sm_srv.broker_epoch = epoch;
     sm_metadata_set_cluster_id(sm_srv.metadata, cluster_id);
     sm_log_info("samsa.server", "[KafkaServer id=%d] Cluster ID = %s", cfg->broker_id, cluster_id);
+    /* Dynamic broker configs before the logs load with the defaults. */
+    sm_dyncfg_start();
 
     sm_logmgr_config_t lc = { 0 };
     lc.dirs = cfg->dirs;
@@ -373,6 +384,8 @@ sm_server_start(char *errstr, size_t errlen)
     fc.fetch_backoff_ms = cfg->replica_fetch_backoff_ms;
     fc.socket_timeout_ms = cfg->replica_socket_timeout_ms;
     fc.resolve = sm_repl_resolve_broker;
+    sm_repl_throttle_start();
+    fc.throttle = sm_repl_throttle();
     fetchers = sm_fetcher_mgr_new(sm_srv.replicas, &fc);
     sm_replica_mgr_set_fetchers(sm_srv.replicas, fetchers);
 
@@ -432,7 +445,9 @@ sm_server_stop(void)
         fetchers = NULL;
     }
     sm_group_api_stop();             /* answers parked group requests */
+    sm_repl_stop_parked();           /* and parked acks=all produces */
     if (sm_srv.net) { sm_net_stop(sm_srv.net); sm_srv.net = NULL; }
+    sm_repl_throttle_stop();         /* its users (fetchers, network threads) are gone */
     if (sm_srv.ctrl) { sm_ctrl_free(sm_srv.ctrl); sm_srv.ctrl = NULL; }
     if (ctrl_client) { sm_ib_client_free(ctrl_client); ctrl_client = NULL; }
     if (sm_srv.admin) { sm_worker_stop(sm_srv.admin); sm_srv.admin = NULL; }
@@ -446,6 +461,7 @@ sm_server_stop(void)
     if (sm_srv.replicas) { sm_replica_mgr_free(sm_srv.replicas); sm_srv.replicas = NULL; }
     if (sm_srv.logs) { sm_logmgr_shutdown(sm_srv.logs); sm_srv.logs = NULL; }
     if (sm_srv.metadata) { sm_metadata_free(sm_srv.metadata); sm_srv.metadata = NULL; }
+    sm_dyncfg_stop();
     free(sm_srv.cluster_id);
     sm_srv.cluster_id = NULL;
     sm_ib_api_cleanup();

@@ -17,6 +17,7 @@
 #include "net/sm_net.h"
 #include "proto/sm_proto.h"
 #include "repl/sm_replica.h"
+#include "repl/sm_throttle.h"
 #include "server/sm_config.h"
 #include "server/sm_metadata.h"
 #include "server/sm_worker.h"
@@ -86,6 +87,10 @@ void sm_repl_update_followers(const sm_fetch_req_t *req);
  * (resp's arrays must live in the connection's arena). Network thread. */
 int sm_produce_delay(sm_conn_t *c, const sm_req_hdr_t *h, int32_t timeout_ms, sm_produce_resp_t *resp,
                      const int64_t *required, const int32_t *epochs);
+/* Shutdown (main thread, sm_srv.shutting_down set, network still up):
+ * answer every acks=all request still parked and free its timer, waiting
+ * up to 2 s for the network threads to do it. */
+void sm_repl_stop_parked(void);
 /* ISR writer for the replica manager and broker resolver for fetchers. */
 void sm_repl_isr_write(void *arg, const sm_isr_write_t *w);
 int  sm_repl_resolve_broker(void *arg, int32_t id, char *host, size_t hostlen, int *port);
@@ -116,5 +121,25 @@ void sm_handle_DeleteRecords(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r
 void sm_topic_log_config(void *arg, const char *topic, sm_log_config_t *out, int32_t *min_isr);
 /* Forget a cached topic config (config change or deletion). */
 void sm_topic_config_invalidate(const char *topic);
+/* Recompute every cached topic config from the current broker defaults
+ * (dynamic broker config change); *topics gets the cached topic names
+ * (heap, caller frees each and the array). Returns their count. */
+int sm_topic_config_refresh_all(char ***topics);
+/* DescribeLogDirs v0-1 (sm_logdirs_api.c): partition sizes per log dir. */
+void sm_handle_DescribeLogDirs(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
+/* Replication throttles (sm_repl_throttle.c). start (main thread, after
+ * the ZooKeeper session, before the fetchers) creates the registry and
+ * polls the broker rates every second; stop (after the fetchers and the
+ * network threads are gone) frees it. */
+void sm_repl_throttle_start(void);
+void sm_repl_throttle_stop(void);
+/* The registry (NULL before start / after stop), for the fetchers. */
+sm_throttle_t *sm_repl_throttle(void);
+/* A topic config notification (main thread): new throttled-replica lists. */
+void sm_repl_throttle_topic_config(const char *topic, const sm_props_t *config);
+/* 1 if a Fetch from follower replica_id of leader partition p is under the
+ * leader throttle: listed for this broker, limited, follower not in the
+ * ISR. Network threads. */
+int sm_repl_leader_throttled(sm_partition_t *p, int32_t replica_id);
 
 #endif

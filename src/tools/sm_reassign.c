@@ -18,6 +18,7 @@
 #include "core/sm_json.h"
 #include "core/sm_log.h"
 #include "core/sm_util.h"
+#include "repl/sm_logdirs_client.h"
 #include "tools/sm_tool.h"
 #include "tools/sm_tool_zk.h"
 #include "zk/sm_zk_admin.h"
@@ -324,6 +325,7 @@ do_verify(sm_zk_t *zk, const sm_tool_args_t *a)
     free(data);
     printf("Status of partition reassignment:\n");
     int left = 0;
+    int64_t bytes_left = 0;          /* -1: some replica size unknown */
     for (int i = 0; i < n; i++) {
         int in_progress = 0;
         for (int k = 0; k < nrun; k++)
@@ -347,15 +349,23 @@ do_verify(sm_zk_t *zk, const sm_tool_args_t *a)
         } else if (in_progress) {
             printf("Reassignment of partition %s-%d is still in progress.\n", v[i].topic, p);
             left++;
+            int64_t b = exists && p < as.npartitions && bytes_left >= 0
+                            ? sm_logdirs_bytes_left(zk, v[i].topic, p, as.replicas[p], as.nreplicas[p], v[i].replicas,
+                                                    v[i].nreplicas, 10000)
+                            : -1;
+            bytes_left = b < 0 ? -1 : bytes_left + b;
         } else {
             printf("Reassignment of partition %s-%d failed: no such partition.\n", v[i].topic, p);
         }
         if (exists) sm_topic_assignment_free(&as);
     }
     if (left) {
-        /* Samsa extension: how much is left. Byte counts need per-replica
-         * log sizes (DescribeLogDirs), which Samsa does not serve yet. */
-        printf("Partitions still being reassigned: %d of %d (bytes left: unknown)\n", left, n);
+        /* Samsa extension: how much is left, from the replicas' log sizes
+         * (DescribeLogDirs): what each target replica lacks of the largest. */
+        if (bytes_left >= 0)
+            printf("Partitions still being reassigned: %d of %d (bytes left: %lld)\n", left, n, (long long)bytes_left);
+        else
+            printf("Partitions still being reassigned: %d of %d (bytes left: unknown)\n", left, n);
     } else {
         int32_t *ids;
         int nbs;

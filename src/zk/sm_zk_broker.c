@@ -49,7 +49,7 @@ typedef struct {
     unsigned gen;
     int deliver;
     int64_t seq;
-    char *topic;
+    char *topic;                 /* topic, or broker config entity */
 } bctx_t;
 
 static bctx_t *
@@ -271,6 +271,35 @@ on_topic_config(void *arg, const sm_zk_res_t *r)
 }
 
 static void
+on_broker_config(void *arg, const sm_zk_res_t *r)
+{
+    bctx_t *x = arg;
+    sm_zk_broker_t *b = x->b;
+    if (ctx_live(x) && b->cb.broker_config_changed) {
+        sm_props_t p;
+        sm_props_init(&p);
+        if (r->rc == ZNONODE || (r->rc == ZOK && (!r->data || sm_zk_decode_config(r->data, (size_t)r->len, &p) == 0))) {
+            sm_log_info(LOGGER, "[DynamicConfigManager] Processing override for entityPath: brokers/%s", x->topic);
+            b->cb.broker_config_changed(b->cb.arg, x->topic, &p);
+        } else {
+            sm_log_warn(LOGGER, "[DynamicConfigManager] Could not read config of brokers/%s: %s", x->topic,
+                        sm_zk_rc_name(r->rc));
+        }
+        sm_props_free(&p);
+    }
+    ctx_free(x);
+}
+
+/* Kafka's BrokerConfigHandler acts on the cluster default and its own id. */
+static int
+broker_entity_is_ours(const sm_zk_broker_t *b, const char *name)
+{
+    int64_t id;
+    if (!strcmp(name, "<default>")) return 1;
+    return sm_parse_i64(name, &id) == 0 && id == b->info.id;
+}
+
+static void
 on_change(void *arg, const sm_zk_res_t *r)
 {
     bctx_t *x = arg;
@@ -290,6 +319,12 @@ on_change(void *arg, const sm_zk_res_t *r)
                 y->topic = sm_strdup(name);
                 char *path = sm_asprintf("/config/topics/%s", name);
                 sm_zk_aget(b->zk, path, 0, on_topic_config, y);
+                free(path);
+            } else if (!strcmp(type, "brokers") && broker_entity_is_ours(b, name)) {
+                bctx_t *y = ctx_new(b);
+                y->topic = sm_strdup(name);   /* the entity name */
+                char *path = sm_asprintf("/config/brokers/%s", name);
+                sm_zk_aget(b->zk, path, 0, on_broker_config, y);
                 free(path);
             }
         }

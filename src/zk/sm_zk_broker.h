@@ -2,8 +2,8 @@
  * sm_zk_broker.h - a broker's own ZooKeeper duties (Kafka 2.x KafkaServer /
  * KafkaZkClient): the persistent paths, /cluster/id, the ephemeral
  * /brokers/ids/<id> registration and its broker epoch, re-registration after
- * session expiry, following /controller, and live topic config changes from
- * /config/changes.
+ * session expiry, following /controller, and live topic and broker config
+ * changes from /config/changes.
  *
  * Threading: everything runs on the owner event_base thread (the one given
  * to sm_zk_open()); callbacks are called there.
@@ -29,6 +29,11 @@ typedef struct {
      * live broker took our id); the owner should shut down. */
     void (*fatal)(void *arg, const char *msg);
     void *arg;
+    /* A config_change notification for brokers/<entity> where entity is
+     * this broker's id or "<default>": the entity's full dynamic config
+     * (empty when /config/brokers/<entity> is gone). Other brokers' ids
+     * are not delivered. Last so positional initialisers keep working. */
+    void (*broker_config_changed)(void *arg, const char *entity, const sm_props_t *config);
 } sm_zk_broker_cb_t;
 
 /* info: id, endpoints (listener/host/port), rack, jmx_port; copied.

@@ -14,8 +14,11 @@ Produce queued to it meanwhile must not be acknowledged once it resumes,
 and it must rejoin as a follower), and rolls a SIGTERM restart over all
 brokers (controlled shutdown, the controller included). Then a fresh
 consumer (CRC checks on) must find every acknowledged value at exactly its
-acknowledged offset, offsets without holes, and the acknowledged values of
-each partition in produce order.
+acknowledged offset (so acknowledged values keep their log order), offsets
+without holes, and no offset acknowledged twice. (Produce order itself is
+not asserted: a non-idempotent librdkafka producer moves on to a new leader
+while an older request is in flight to the old one, so that request's
+retry lands later; the test counts and reports such inversions.)
 
 test_min_isr_and_no_unclean_election: with two of three replicas down,
 acks=all fails with NOT_ENOUGH_REPLICAS and leaves nothing visible; when the
@@ -118,6 +121,7 @@ class Load:
         self.lock = threading.Lock()
         self.acked = {p: [] for p in range(NPART)}   # p -> [(offset, seq, value)] in ack order
         self.errors = []
+        self.when = {}
         self.stop = threading.Event()
         self.p = confluent_kafka.Producer({
             "bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": False,
@@ -134,6 +138,7 @@ class Load:
         seq = int(msg.value().split(b"-")[1])
         with self.lock:
             self.acked[msg.partition()].append((msg.offset(), seq, msg.value()))
+            self.when[(msg.partition(), msg.offset())] = time.monotonic()
 
     def run(self):
         i = 0
@@ -173,6 +178,7 @@ def test_no_acked_write_lost_under_chaos(cluster):
     load = Load(cluster.bootstrap, topic)
     load.t.start()
     zombie = b"zombie-ack-must-not-survive"
+    T0 = time.monotonic()
     try:
         load.wait_progress(200, what="initial acks")
 
@@ -181,7 +187,7 @@ def test_no_acked_write_lost_under_chaos(cluster):
         st = zk.states(topic, NPART)
         victim = by_id(cluster, [s["leader"] for s in st if s["leader"] != ctrl][0]
                        if any(s["leader"] != ctrl for s in st) else st[0]["leader"])
-        H.log("chaos 1: kill -9 leader %d" % victim.id)
+        H.log("%.2f chaos" % (time.monotonic() - T0) + " 1: kill -9 leader %d" % victim.id)
         victim.kill9()
         wait_led_without(zk, topic, NPART, {victim.id})
         load.wait_progress(100, what="acks after the leader kill")
@@ -192,7 +198,7 @@ def test_no_acked_write_lost_under_chaos(cluster):
 
         # 2. kill -9 the controller, restart it.
         ctrl = zk.controller()
-        H.log("chaos 2: kill -9 controller %d" % ctrl)
+        H.log("%.2f chaos" % (time.monotonic() - T0) + " 2: kill -9 controller %d" % ctrl)
         by_id(cluster, ctrl).kill9()
         H.wait_until(lambda: zk.controller() not in (None, ctrl), SESSION_MS / 1000 + 20, 0.05, "a new controller")
         wait_led_without(zk, topic, NPART, {ctrl})
@@ -213,7 +219,7 @@ def test_no_acked_write_lost_under_chaos(cluster):
         zp, zid = led[0]
         frozen = by_id(cluster, zid)
         sock = K.connect(frozen.port)
-        H.log("chaos 3: SIGSTOP leader %d of %s-%d" % (zid, topic, zp))
+        H.log("%.2f chaos" % (time.monotonic() - T0) + " 3: SIGSTOP leader %d of %s-%d" % (zid, topic, zp))
         os.kill(frozen.pid, signal.SIGSTOP)
         try:
             raw_produce_acks_all(sock, topic, zp, zombie, 7)
@@ -235,7 +241,7 @@ def test_no_acked_write_lost_under_chaos(cluster):
         # 4. Rolling SIGTERM restart (controlled shutdown), controller last.
         order = sorted(cluster.brokers, key=lambda b: b.id == zk.controller())
         for b in order:
-            H.log("chaos 4: rolling restart of %d" % b.id)
+            H.log("%.2f chaos" % (time.monotonic() - T0) + " 4: rolling restart of %d" % b.id)
             rc = b.stop(timeout=60)
             assert rc == 0, rc
             assert "Controlled shutdown succeeded" in b.log_text().rsplit("===== harness: start", 1)[-1]
@@ -253,7 +259,7 @@ def test_no_acked_write_lost_under_chaos(cluster):
         # with message.timeout.ms this long there should be none.
         assert not load.errors, load.errors[:5]
         got = K.consume_all(cluster.bootstrap, topic, NPART, timeout=180)
-        total = 0
+        total = inversions = late_acks = 0
         for p in range(NPART):
             by_offset = {m.offset(): m.value() for m in got[p]}
             assert sorted(by_offset) == list(range(len(by_offset))), "holes in %s-%d" % (topic, p)
@@ -263,14 +269,28 @@ def test_no_acked_write_lost_under_chaos(cluster):
             for off, _, v in acked:
                 assert by_offset.get(off) == v, "%s-%d: acked %r at %d, log has %r" % (topic, p, v, off,
                                                                                     by_offset.get(off))
-            # Acknowledged values keep their produce order in the log, and
-            # acknowledgements arrived in offset order.
-            by_log = [seq for _, seq, _ in sorted(acked)]
-            assert by_log == sorted(by_log), "%s-%d: acknowledged values reordered" % (topic, p)
+            # Two acknowledgements never claim the same offset. (They may
+            # arrive out of offset order: a leader frozen with a write its
+            # followers already fetched answers it on resumption, after the
+            # new leader acknowledged later offsets; the write is committed
+            # at its offset, which is what the loop above checks.)
             offs = [off for off, _, _ in acked]
-            assert offs == sorted(offs) and len(set(offs)) == len(offs)
-        H.log("chaos: %d acknowledged values verified, %d records in the log"
-              % (total, sum(len(got[p]) for p in range(NPART))))
+            assert len(set(offs)) == len(offs), "%s-%d: two acks for one offset" % (topic, p)
+            late_acks += sum(1 for x, y in zip(offs, offs[1:]) if y < x)
+            # Produce order: a non-idempotent librdkafka producer sends new
+            # batches to a new leader while an older request is still in
+            # flight to the old one (the frozen leader above answers it only
+            # when resumed), so its retry lands later. That is the client's
+            # documented limit, not the broker's; count and report it.
+            by_log = sorted(acked)
+            bad = [(x, y) for x, y in zip(by_log, by_log[1:]) if x[1] > y[1]]
+            inversions += len(bad)
+            for x, y in bad[:3]:
+                H.log("%s-%d: retried %s acked at %.2fs landed after %s acked at %.2fs" % (
+                    topic, p, y[2][:11], load.when[(p, y[0])] - T0, x[2][:11], load.when[(p, x[0])] - T0))
+        H.log("%.2f chaos" % (time.monotonic() - T0) + ": %d acknowledged values verified, %d records in the log, "
+              "%d produce-order inversions from client retries, %d acks out of offset order"
+              % (total, sum(len(got[p]) for p in range(NPART)), inversions, late_acks))
     finally:
         zk.close()
 
@@ -304,12 +324,14 @@ def test_min_isr_and_no_unclean_election(cluster):
     zk = Zk(cluster)
     topic = "nounclean"
     try:
-        ctrl = H.wait_until(zk.controller, 30, 0.1, "a controller")
+        ctrl = H.wait_until(lambda: [zk.controller()] if zk.controller() is not None else None, 30, 0.1,
+                            "a controller")[0]
         x, y = [b.id for b in cluster.brokers if b.id != ctrl]
         # X leads; Y and the controller follow.
         from confluent_kafka.admin import NewTopic
-        fs = K.admin(cluster.bootstrap).create_topics(
-            [NewTopic(topic, replica_assignment=[[x, y, ctrl]], config={"min.insync.replicas": "2"})],
+        adm = K.admin(cluster.bootstrap)
+        fs = adm.create_topics(
+            [NewTopic(topic, num_partitions=1, replica_assignment=[[x, y, ctrl]], config={"min.insync.replicas": "2"})],
             request_timeout=15, operation_timeout=15)
         fs[topic].result(30)
         H.wait_until(lambda: len(zk.state(topic, 0)["isr"]) == 3, 30, 0.1, "ISR of 3")
@@ -336,7 +358,8 @@ def test_min_isr_and_no_unclean_election(cluster):
             zk.wait_unregistered(b.id)
         by.start()
         bc.start()
-        newc = H.wait_until(zk.controller, 30, 0.1, "a controller")
+        newc = H.wait_until(lambda: [zk.controller()] if zk.controller() is not None else None, 30, 0.1,
+                            "a controller")[0]
         nb = by_id(cluster, newc)
         H.wait_until(lambda: "Ready to serve as the new controller" in nb.log_text().rsplit("===== harness: start", 1)[-1],
                      30, 0.1, "controller %d ready" % newc)

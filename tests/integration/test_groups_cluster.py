@@ -178,7 +178,7 @@ class ConfluentMember:
     def __init__(self, bootstrap, group, topic, name, extra=None):
         conf = {"bootstrap.servers": bootstrap, "group.id": group,
                 "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                "session.timeout.ms": 10000, "heartbeat.interval.ms": 500,
+                "session.timeout.ms": 20000, "heartbeat.interval.ms": 500,
                 "fetch.wait.max.ms": 100, "client.id": name,
                 "topic.metadata.refresh.interval.ms": 1000}
         conf.update(extra or {})
@@ -237,7 +237,7 @@ class KafkaPythonMember:
         self.error = None
         conf = dict(bootstrap_servers=bootstrap, group_id=group, client_id=name,
                     auto_offset_reset="earliest", enable_auto_commit=False,
-                    session_timeout_ms=10000, heartbeat_interval_ms=500, fetch_max_wait_ms=100,
+                    session_timeout_ms=20000, heartbeat_interval_ms=500, fetch_max_wait_ms=100,
                     metadata_max_age_ms=2000, request_timeout_ms=30000, retry_backoff_ms=200)
         conf.update(extra or {})
         self.c = kafka.KafkaConsumer(**conf)

@@ -506,6 +506,56 @@ START_TEST(t_truncate_to)
 }
 END_TEST
 
+/* A follower whose log lies wholly below the leader's log start starts
+ * over empty at the leader's log start: no gap, appends at its offsets. */
+START_TEST(t_truncate_fully_and_start_at)
+{
+    sm_log_config_t c = small_cfg();
+    c.segment_bytes = 500;
+    sm_plog_t *l = open_log(&c, 0);
+    append_batches(l, 10, 3, 1000, 50, 3);
+    ck_assert_int_gt(sm_plog_segment_count(l), 2);
+    sm_plog_set_high_watermark(l, 30);
+    ck_assert_int_eq(sm_plog_latest_epoch(l), 3);
+    ck_assert_int_eq(sm_plog_truncate_fully_and_start_at(l, 100), SM_ERR_NONE);
+    ck_assert_int_eq(sm_plog_log_start_offset(l), 100);
+    ck_assert_int_eq(sm_plog_log_end_offset(l), 100);
+    ck_assert_int_eq(sm_plog_high_watermark(l), 100);
+    ck_assert_int_eq(sm_plog_segment_count(l), 1);
+    ck_assert_int_eq(sm_plog_size_bytes(l), 0);
+    ck_assert_int_eq(sm_plog_latest_epoch(l), -1);
+    char *p0 = seg_path(0, ".log"), *p100 = seg_path(100, ".log");
+    ck_assert_int_eq(file_size(p0), -1);
+    ck_assert_int_eq(file_size(p100), 0);
+    sm_log_region_t r;
+    ck_assert_int_eq(sm_plog_read(l, 99, 100, 1000, 1, &r), SM_ERR_OFFSET_OUT_OF_RANGE);
+    /* A fetched batch at the leader's offsets 100..102 continues the log. */
+    sm_wbuf_t w;
+    sm_wbuf_init(&w, 256);
+    build(&w, 3, 5000, 50);
+    for (int i = 0; i < 8; i++) w.data[i] = (uint8_t)((uint64_t)100 >> (56 - 8 * i));
+    sm_append_info_t info;
+    ck_assert_int_eq(sm_plog_append(l, w.data, w.len, 7, 0, &info), SM_ERR_NONE);
+    ck_assert_int_eq(info.first_offset, 100);
+    ck_assert_int_eq(sm_plog_log_end_offset(l), 103);
+    ck_assert_int_eq(sm_plog_read(l, 100, 103, 1 << 20, 1, &r), SM_ERR_NONE);
+    ck_assert_int_eq(region_first_offset(&r), 100);
+    ck_assert_int_eq(r.len, (int64_t)w.len);
+    sm_file_unref(r.file);
+    sm_wbuf_free(&w);
+    sm_plog_close(l);
+    /* Survives a restart. */
+    l = open_log(&c, 1);
+    ck_assert_int_eq(sm_plog_log_start_offset(l), 100);
+    ck_assert_int_eq(sm_plog_log_end_offset(l), 103);
+    ck_assert_int_eq(file_size(p0), -1);
+    free(p0);
+    free(p100);
+    ck_assert_int_eq(sm_plog_truncate_fully_and_start_at(l, -1), SM_ERR_OFFSET_OUT_OF_RANGE);
+    sm_plog_close(l);
+}
+END_TEST
+
 /* ---- recovery ---- */
 
 START_TEST(t_recover_truncated_last_batch)
@@ -975,6 +1025,7 @@ main(void)
     tcase_add_test(tc, t_retention_time);
     tcase_add_test(tc, t_retention_size);
     tcase_add_test(tc, t_truncate_to);
+    tcase_add_test(tc, t_truncate_fully_and_start_at);
     tcase_add_test(tc, t_recover_truncated_last_batch);
     tcase_add_test(tc, t_recover_crc_middle);
     tcase_add_test(tc, t_recover_bad_indexes);
