@@ -29,7 +29,7 @@
 
 #define LOGGER "samsa.server.ReplicationQuotaManager"
 #define POLL_MS 1000
-#define REFRESH_MS 10000
+#define REFRESH_MS 300000          /* safety net only: notifications carry changes */
 
 static const char LEADER_RATE[] = "leader.replication.throttled.rate";
 static const char FOLLOWER_RATE[] = "follower.replication.throttled.rate";

@@ -129,8 +129,8 @@ int sm_topic_config_refresh_all(char ***topics);
 void sm_handle_DescribeLogDirs(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a);
 /* Replication throttles (sm_repl_throttle.c). start (main thread, after
  * the ZooKeeper session, before the fetchers) creates the registry and
- * polls the broker rates every second; stop (after the fetchers and the
- * network threads are gone) frees it. */
+ * wires its rate source; stop (after the fetchers and the network threads
+ * are gone) frees it. */
 void sm_repl_throttle_start(void);
 void sm_repl_throttle_stop(void);
 /* The registry (NULL before start / after stop), for the fetchers. */
