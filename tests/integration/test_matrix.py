@@ -179,13 +179,16 @@ def produce(c, probes, kjs_env, writer, codec, topic):
     prefix = WRITERS[writer][1]
     want = expected(writer, codec)
     if writer == "librdkafka":
-        # One batch: librdkafka sends a lone small record uncompressed when
-        # compressing would not shrink it, and flush() (which ignores
-        # linger.ms) can catch the records half moved from the
-        # unknown-leader queue to the partition and send the first alone.
-        # So the linger expires before anything goes out, then flush.
+        # One batch, and a compressed one: librdkafka sends a lone small
+        # record uncompressed when compressing would not shrink it.  Records
+        # produced before it knows the partition wait in a side queue until
+        # its next metadata refresh (up to 1 s later, past the linger), and
+        # the first one moved to the partition then leaves alone.  So learn
+        # the topic first, and let the linger (not flush()) send the batch.
         p = confluent_kafka.Producer({"bootstrap.servers": c.bootstrap, "compression.type": codec,
                                       "linger.ms": 500, "batch.num.messages": 10000, "acks": "all"})
+        H.wait_until(lambda: len(p.list_topics(topic, timeout=10).topics[topic].partitions) == 1, 30, 0.1,
+                     "librdkafka to know %s" % topic)
         offs, errs = {}, []
 
         def cb(err, msg):
