@@ -349,16 +349,9 @@ job_work(void *arg)
                     }
                 }
         } else {
-            int32_t fixed_start = -1;
-            if (have && cur.npartitions > 0) {
-                for (int b = 0; b < nb; b++) if (brokers[b] == cur.replicas[0][0]) fixed_start = b;
-            }
-            it->err = sm_assign_replicas(brokers, nb, it->partitions - first_new, rf, fixed_start, first_new,
-                                         &it->assignment);
-            if (it->err == SM_ERR_INVALID_REPLICATION_FACTOR)
-                snprintf(it->msg, sizeof(it->msg), "Replication factor: %d larger than available brokers: %d.", rf, nb);
-            else if (it->err != SM_ERR_NONE)
-                snprintf(it->msg, sizeof(it->msg), "Invalid partition count or replication factor");
+            int32_t start_broker = have && cur.npartitions > 0 ? cur.replicas[0][0] : -1;
+            it->err = sm_zk_admin_assign(sm_srv.zk, it->partitions - first_new, rf, start_broker, first_new,
+                                         &it->assignment, it->msg, sizeof(it->msg));
         }
         free(brokers);
         if (it->err != SM_ERR_NONE || j->validate_only) goto next;
@@ -700,8 +693,8 @@ auto_create_work(void *arg)
     sm_topic_assignment_t as = { 0 };
     char msg[256] = "";
     sm_err_t err = nb < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR
-                          : sm_assign_replicas(brokers, nb, sm_srv.cfg.num_partitions, sm_srv.cfg.default_replication_factor,
-                                               -1, 0, &as);
+                          : sm_zk_admin_assign(sm_srv.zk, sm_srv.cfg.num_partitions, sm_srv.cfg.default_replication_factor,
+                                               -1, 0, &as, msg, sizeof(msg));
     if (err == SM_ERR_NONE) {
         sm_props_t none;
         sm_props_init(&none);

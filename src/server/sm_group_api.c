@@ -729,7 +729,7 @@ create_offsets_topic_work(void *arg)
             rf = nb;
         }
         sm_topic_assignment_t as = { 0 };
-        err = sm_assign_replicas(ids, nb, cfg->offsets_topic_num_partitions, rf, -1, 0, &as);
+        err = sm_zk_admin_assign(sm_srv.zk, cfg->offsets_topic_num_partitions, rf, -1, 0, &as, msg, sizeof(msg));
         if (err == SM_ERR_NONE) {
             sm_props_t props;
             char seg[32];

@@ -263,12 +263,9 @@ zk_create(sm_zk_t *zk, topic_cmd_t *c)
     } else {
         if (c->partitions <= 0) fail("Number of partitions must be larger than 0.");
         if (c->rf <= 0) fail("Replication factor must be larger than 0.");
-        int nb;
-        int32_t *ids = zk_broker_ids(zk, &nb);
-        if (c->rf > nb) fail("Replication factor: %d larger than available brokers: %d.", c->rf, nb);
-        sm_err_t e = sm_assign_replicas(ids, nb, c->partitions, c->rf, -1, 0, &a);
-        free(ids);
-        if (e != SM_ERR_NONE) fail("Replica assignment failed: %s", sm_err_name(e));
+        char aerr[256] = "";
+        sm_err_t e = sm_zk_admin_assign(zk, c->partitions, c->rf, -1, 0, &a, aerr, sizeof aerr);
+        if (e != SM_ERR_NONE) fail("%s", aerr[0] ? aerr : sm_err_name(e));
         own = 1;
     }
     err[0] = '\0';

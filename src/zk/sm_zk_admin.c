@@ -626,3 +626,138 @@ sm_assign_replicas(const int32_t *brokers, int nbrokers, int32_t npartitions, in
     free(b);
     return SM_ERR_NONE;
 }
+
+/* Kafka's AdminUtils.getRackAlternatedBrokerList: racks sorted by name, the
+ * brokers of each rack sorted by id, then one broker per rack in turn. */
+static int32_t *
+rack_alternated(const int32_t *ids, const char *const *racks, int n)
+{
+    int32_t *order = sm_malloc(sizeof(int32_t) * (size_t)n);
+    int *used = sm_calloc((size_t)n, sizeof(int));
+    const char **names = sm_malloc(sizeof(char *) * (size_t)n);
+    int nr = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int k = 0; k < nr; k++) seen |= !strcmp(names[k], racks[i]);
+        if (!seen) names[nr++] = racks[i];
+    }
+    for (int a = 0; a < nr; a++)            /* sort rack names */
+        for (int b = a + 1; b < nr; b++)
+            if (strcmp(names[b], names[a]) < 0) { const char *t = names[a]; names[a] = names[b]; names[b] = t; }
+    int out = 0, r = 0;
+    while (out < n) {
+        /* Next unused broker of rack r, lowest id first. */
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (!used[i] && !strcmp(racks[i], names[r]) && (best < 0 || ids[i] < ids[best])) best = i;
+        if (best >= 0) { used[best] = 1; order[out++] = ids[best]; }
+        r = (r + 1) % nr;
+    }
+    free(used);
+    free(names);
+    return order;
+}
+
+sm_err_t
+sm_assign_replicas_rack(const int32_t *brokers, const char *const *racks, int nbrokers, int32_t npartitions,
+                        int32_t rf, int32_t fixed_start, int32_t start_partition, sm_topic_assignment_t *out,
+                        char *errstr, size_t errlen)
+{
+    int with = 0;
+    for (int i = 0; racks && i < nbrokers; i++) with += racks[i] != NULL;
+    if (with == 0) return sm_assign_replicas(brokers, nbrokers, npartitions, rf, fixed_start, start_partition, out);
+    memset(out, 0, sizeof(*out));
+    if (npartitions <= 0) return SM_ERR_INVALID_PARTITIONS;
+    if (rf <= 0 || rf > nbrokers) return SM_ERR_INVALID_REPLICATION_FACTOR;
+    if (with < nbrokers) {
+        snprintf(errstr, errlen, "Not all brokers have rack information for replica rack aware assignment.");
+        return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+    }
+    int32_t n = nbrokers;
+    int32_t *arranged = rack_alternated(brokers, racks, n);
+    const char **rack_of = sm_malloc(sizeof(char *) * (size_t)n);   /* rack of arranged[i] */
+    int nracks = 0;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < n; k++) if (brokers[k] == arranged[i]) rack_of[i] = racks[k];
+        int first = 1;
+        for (int k = 0; k < i; k++) first &= strcmp(rack_of[k], rack_of[i]) != 0;
+        nracks += first;
+    }
+    int32_t start_index = fixed_start >= 0 ? fixed_start : (int32_t)rand_below((uint32_t)n);
+    int32_t shift = fixed_start >= 0 ? fixed_start : (int32_t)rand_below((uint32_t)n);
+    int32_t cur = start_partition > 0 ? start_partition : 0;
+    int *has_rack = sm_malloc(sizeof(int) * (size_t)n), *has_broker = sm_malloc(sizeof(int) * (size_t)n);
+    out->npartitions = npartitions;
+    out->nreplicas = sm_calloc((size_t)npartitions, sizeof(int32_t));
+    out->replicas = sm_calloc((size_t)npartitions, sizeof(int32_t *));
+    for (int32_t p = 0; p < npartitions; p++, cur++) {
+        if (cur > 0 && cur % n == 0) shift++;
+        int32_t first = (int32_t)(((int64_t)cur + start_index) % n);
+        int32_t *r = sm_malloc(sizeof(int32_t) * (size_t)rf);
+        memset(has_rack, 0, sizeof(int) * (size_t)n);
+        memset(has_broker, 0, sizeof(int) * (size_t)n);
+        r[0] = arranged[first];
+        has_broker[first] = 1;
+        int nrack_used = 1, nbroker_used = 1;
+        for (int k = 0; k < n; k++) if (!strcmp(rack_of[k], rack_of[first])) has_rack[k] = 1;
+        int64_t k = 0;
+        for (int32_t j = 1; j < rf; j++) {
+            for (;; k++) {
+                /* replicaIndex(first, shift * numRacks, k, n) */
+                int32_t s = 1 + (int32_t)(((int64_t)shift * nracks + k) % (n - 1));
+                int32_t idx = (first + s) % n;
+                if ((!has_rack[idx] || nrack_used == nracks) && (!has_broker[idx] || nbroker_used == n)) {
+                    r[j] = arranged[idx];
+                    if (!has_rack[idx]) {
+                        nrack_used++;
+                        for (int q = 0; q < n; q++) if (!strcmp(rack_of[q], rack_of[idx])) has_rack[q] = 1;
+                    }
+                    if (!has_broker[idx]) { has_broker[idx] = 1; nbroker_used++; }
+                    k++;
+                    break;
+                }
+            }
+        }
+        out->nreplicas[p] = rf;
+        out->replicas[p] = r;
+    }
+    free(has_rack);
+    free(has_broker);
+    free(rack_of);
+    free(arranged);
+    return SM_ERR_NONE;
+}
+
+sm_err_t
+sm_zk_admin_assign(sm_zk_t *zk, int32_t npartitions, int32_t rf, int32_t fixed_start_broker, int32_t start_partition,
+                   sm_topic_assignment_t *out, char *errstr, size_t errlen)
+{
+    sm_broker_info_t *b = NULL;
+    int nb = 0;
+    memset(out, 0, sizeof(*out));
+    if (sm_zk_admin_list_brokers(zk, &b, &nb) < 0) {
+        snprintf(errstr, errlen, "Could not read /brokers/ids from ZooKeeper");
+        return SM_ERR_UNKNOWN_SERVER_ERROR;
+    }
+    int32_t *ids = sm_malloc(sizeof(int32_t) * (size_t)(nb ? nb : 1));
+    const char **racks = sm_malloc(sizeof(char *) * (size_t)(nb ? nb : 1));
+    int32_t fixed = -1;
+    for (int i = 0; i < nb; i++) {
+        ids[i] = b[i].id;
+        racks[i] = b[i].rack;
+        if (fixed_start_broker >= 0 && fixed < 0 && b[i].id >= fixed_start_broker) fixed = i;
+    }
+    if (fixed_start_broker >= 0 && fixed < 0) fixed = 0;
+    sm_err_t err = sm_assign_replicas_rack(ids, racks, nb, npartitions, rf, fixed, start_partition, out, errstr, errlen);
+    if (err == SM_ERR_INVALID_REPLICATION_FACTOR && rf > nb)
+        snprintf(errstr, errlen, "Replication factor: %d larger than available brokers: %d.", rf, nb);
+    else if (err == SM_ERR_INVALID_PARTITIONS)
+        snprintf(errstr, errlen, "Number of partitions must be larger than 0.");
+    else if (err == SM_ERR_INVALID_REPLICATION_FACTOR)
+        snprintf(errstr, errlen, "Replication factor must be larger than 0.");
+    for (int i = 0; i < nb; i++) sm_broker_info_free(&b[i]);
+    free(b);
+    free(ids);
+    free(racks);
+    return err;
+}

@@ -70,4 +70,21 @@ int sm_topic_name_valid(const char *topic, char *errstr, size_t errlen);
 sm_err_t sm_assign_replicas(const int32_t *brokers, int nbrokers, int32_t npartitions, int32_t rf,
                             int32_t fixed_start, int32_t start_partition, sm_topic_assignment_t *out);
 
+/* Kafka's assignReplicasToBrokers with racks: racks[i] is broker i's
+ * broker.rack or NULL. All NULL: the rack-unaware assignment above. All set:
+ * the rack-aware one (brokers alternated by rack, each partition's replicas
+ * on distinct racks while racks remain). Some set: INVALID_REPLICA_ASSIGNMENT
+ * with Kafka's message in errstr. */
+sm_err_t sm_assign_replicas_rack(const int32_t *brokers, const char *const *racks, int nbrokers, int32_t npartitions,
+                                 int32_t rf, int32_t fixed_start, int32_t start_partition, sm_topic_assignment_t *out,
+                                 char *errstr, size_t errlen);
+
+/* Assign replicas over the registered brokers as Kafka's AdminZkClient does
+ * (getBrokerMetadatas + assignReplicasToBrokers, rack-aware when brokers
+ * have broker.rack). fixed_start_broker >= 0 starts at the first broker with
+ * an id >= it (adding partitions), else random. Errors carry Kafka's message
+ * ("Replication factor: 3 larger than available brokers: 1."). */
+sm_err_t sm_zk_admin_assign(sm_zk_t *zk, int32_t npartitions, int32_t rf, int32_t fixed_start_broker,
+                            int32_t start_partition, sm_topic_assignment_t *out, char *errstr, size_t errlen);
+
 #endif

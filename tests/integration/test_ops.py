@@ -269,3 +269,24 @@ def test_seed_sample_server_properties(cluster, workdir):
         H.kill_pid(proc.pid)
         H.LIVE.pop(proc.pid, None)
         logf.close()
+
+
+@pytest.mark.needs_tools
+def test_rack_aware_assignment(cluster):
+    """broker.rack makes topic creation spread every partition's replicas
+    over racks (Kafka's rack-aware assignment), through both entry points."""
+    racks = {0: "r1", 1: "r1", 2: "r2", 3: "r2"}
+    for bid, rack in racks.items():
+        cluster.add(bid, overrides={"broker.rack": rack})
+    K.create_topic(cluster.bootstrap, "racked-api", 8, replication=2)
+    H.run_tool([H.binary("samsa-topics"), "--zookeeper", cluster.zk_connect, "--create", "--topic", "racked-zk",
+                "--partitions", "8", "--replication-factor", "2"])
+    K.topic_ready(cluster.bootstrap, "racked-zk", 8)
+    md = K.admin(cluster.bootstrap).list_topics(timeout=10)
+    for topic in ("racked-api", "racked-zk"):
+        leaders = []
+        for p in md.topics[topic].partitions.values():
+            assert sorted(racks[r] for r in p.replicas) == ["r1", "r2"], (topic, p.id, p.replicas)
+            leaders.append(p.replicas[0])
+        # Leaders spread evenly over the four brokers.
+        assert sorted(leaders.count(b) for b in racks) == [2, 2, 2, 2]

@@ -505,6 +505,44 @@ START_TEST(t_assign_random_and_errors)
 }
 END_TEST
 
+
+/* Kafka's AdminRackAwareTest.testGetRackAlternatedBrokerListAndAssignReplicasToBrokers. */
+START_TEST(t_assign_rack_aware_kafka_known)
+{
+    int32_t brokers[6] = { 0, 1, 2, 3, 4, 5 };
+    const char *racks[6] = { "rack1", "rack3", "rack3", "rack2", "rack2", "rack1" };
+    static const int32_t want[7][3] = { { 0, 3, 1 }, { 3, 1, 5 }, { 1, 5, 4 }, { 5, 4, 2 },
+                                        { 4, 2, 0 }, { 2, 0, 3 }, { 0, 4, 2 } };
+    sm_topic_assignment_t a;
+    char err[128];
+    ck_assert_int_eq(sm_assign_replicas_rack(brokers, racks, 6, 7, 3, 0, 0, &a, err, sizeof(err)), SM_ERR_NONE);
+    ck_assert_int_eq(a.npartitions, 7);
+    for (int p = 0; p < 7; p++) {
+        ck_assert_int_eq(a.nreplicas[p], 3);
+        for (int r = 0; r < 3; r++) ck_assert_int_eq(a.replicas[p][r], want[p][r]);
+    }
+    sm_topic_assignment_free(&a);
+    /* Random starts: every partition still spans three racks. */
+    for (int round = 0; round < 50; round++) {
+        ck_assert_int_eq(sm_assign_replicas_rack(brokers, racks, 6, 6, 3, -1, 0, &a, err, sizeof(err)), SM_ERR_NONE);
+        for (int p = 0; p < 6; p++)
+            for (int i = 0; i < 3; i++)
+                for (int j = i + 1; j < 3; j++)
+                    ck_assert_str_ne(racks[a.replicas[p][i]], racks[a.replicas[p][j]]);
+        sm_topic_assignment_free(&a);
+    }
+    /* No racks at all: the rack-unaware assignment. */
+    const char *none[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+    ck_assert_int_eq(sm_assign_replicas_rack(brokers, none, 6, 3, 2, 0, 0, &a, err, sizeof(err)), SM_ERR_NONE);
+    sm_topic_assignment_free(&a);
+    /* Some racks only: refused with Kafka's message. */
+    const char *some[6] = { "r1", NULL, "r2", NULL, NULL, NULL };
+    ck_assert_int_eq(sm_assign_replicas_rack(brokers, some, 6, 3, 2, 0, 0, &a, err, sizeof(err)),
+                     SM_ERR_INVALID_REPLICA_ASSIGNMENT);
+    ck_assert_ptr_nonnull(strstr(err, "Not all brokers have rack information"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -526,6 +564,7 @@ main(void)
     tcase_add_test(ta, t_topic_names);
     tcase_add_test(ta, t_assign_kafka_known);
     tcase_add_test(ta, t_assign_random_and_errors);
+    tcase_add_test(ta, t_assign_rack_aware_kafka_known);
     suite_add_tcase(s, ta);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
