@@ -13,10 +13,9 @@
  * id): keys are checked against Kafka's dynamically updatable broker
  * configs and stored in /config/brokers/<id> or /config/brokers/<default>
  * with a "brokers/<id>" notification, so Kafka tools read the same znodes.
- * Samsa brokers do not apply these yet: the notification listener only acts
- * on topics/ entities, so a broker-level value changes nothing until a
- * restart-time or live consumer for /config/brokers exists. DescribeConfigs
- * therefore keeps reporting the static (server.properties) values.
+ * Every broker applies them through sm_dyncfg.c (per-broker over cluster
+ * default over server.properties), and DescribeConfigs reports the
+ * effective values with their sources.
  *
  * The ZooKeeper writes are blocking, so the whole job (checks included,
  * which keeps Kafka's error precedence: missing topic before bad values)
