@@ -12,7 +12,7 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_core
 TESTS += tests/unit/check_core
-tests_unit_check_core_SOURCES = tests/unit/check_core.c
+tests_unit_check_core_SOURCES = tests/unit/check_core.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_core_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_core_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 

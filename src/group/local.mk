@@ -6,6 +6,6 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_group
 TESTS += tests/unit/check_group
-tests_unit_check_group_SOURCES = tests/unit/check_group.c
+tests_unit_check_group_SOURCES = tests/unit/check_group.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_group_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_group_LDADD = $(SM_LIBS) $(CHECK_LIBS)

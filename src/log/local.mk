@@ -10,7 +10,7 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_log
 TESTS += tests/unit/check_log
-tests_unit_check_log_SOURCES = tests/unit/check_log.c
+tests_unit_check_log_SOURCES = tests/unit/check_log.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_log_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -19,7 +19,7 @@ libsamsa_a_SOURCES += src/log/sm_cleaner.c src/log/sm_cleaner.h
 
 check_PROGRAMS += tests/unit/check_cleaner
 TESTS += tests/unit/check_cleaner
-tests_unit_check_cleaner_SOURCES = tests/unit/check_cleaner.c
+tests_unit_check_cleaner_SOURCES = tests/unit/check_cleaner.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_cleaner_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_cleaner_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 

@@ -7,6 +7,6 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_metrics
 TESTS += tests/unit/check_metrics
-tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c
+tests_unit_check_metrics_SOURCES = tests/unit/check_metrics.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_metrics_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_metrics_LDADD = $(SM_LIBS) $(CHECK_LIBS)

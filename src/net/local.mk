@@ -6,6 +6,6 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_net
 TESTS += tests/unit/check_net
-tests_unit_check_net_SOURCES = tests/unit/check_net.c
+tests_unit_check_net_SOURCES = tests/unit/check_net.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_net_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_net_LDADD = $(SM_LIBS) $(CHECK_LIBS)

@@ -7,7 +7,7 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_records
 TESTS += tests/unit/check_records
-tests_unit_check_records_SOURCES = tests/unit/check_records.c
+tests_unit_check_records_SOURCES = tests/unit/check_records.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_records_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_records_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -24,7 +24,7 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_proto
 TESTS += tests/unit/check_proto
-tests_unit_check_proto_SOURCES = tests/unit/check_proto.c
+tests_unit_check_proto_SOURCES = tests/unit/check_proto.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_proto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_proto_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -38,7 +38,7 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_proto_ib
 TESTS += tests/unit/check_proto_ib
-tests_unit_check_proto_ib_SOURCES = tests/unit/check_proto_ib.c
+tests_unit_check_proto_ib_SOURCES = tests/unit/check_proto_ib.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_proto_ib_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_proto_ib_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -52,7 +52,7 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_proto_group
 TESTS += tests/unit/check_proto_group
-tests_unit_check_proto_group_SOURCES = tests/unit/check_proto_group.c
+tests_unit_check_proto_group_SOURCES = tests/unit/check_proto_group.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_proto_group_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_proto_group_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -61,7 +61,7 @@ libsamsa_a_SOURCES += src/proto/sm_legacy.c src/proto/sm_legacy.h
 
 check_PROGRAMS += tests/unit/check_legacy
 TESTS += tests/unit/check_legacy
-tests_unit_check_legacy_SOURCES = tests/unit/check_legacy.c
+tests_unit_check_legacy_SOURCES = tests/unit/check_legacy.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_legacy_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_legacy_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -70,6 +70,6 @@ libsamsa_a_SOURCES += src/proto/sm_proto_logdirs.c src/proto/sm_proto_logdirs.h
 
 check_PROGRAMS += tests/unit/check_proto_logdirs
 TESTS += tests/unit/check_proto_logdirs
-tests_unit_check_proto_logdirs_SOURCES = tests/unit/check_proto_logdirs.c
+tests_unit_check_proto_logdirs_SOURCES = tests/unit/check_proto_logdirs.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_proto_logdirs_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_proto_logdirs_LDADD = $(SM_LIBS) $(CHECK_LIBS)

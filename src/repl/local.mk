@@ -4,7 +4,7 @@ libsamsa_a_SOURCES += src/repl/sm_replica.c src/repl/sm_replica.h \
 
 check_PROGRAMS += tests/unit/check_repl
 TESTS += tests/unit/check_repl
-tests_unit_check_repl_SOURCES = tests/unit/check_repl.c
+tests_unit_check_repl_SOURCES = tests/unit/check_repl.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_repl_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_repl_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -17,7 +17,7 @@ libsamsa_a_SOURCES += src/repl/sm_producer_state.c src/repl/sm_producer_state.h
 
 check_PROGRAMS += tests/unit/check_idem
 TESTS += tests/unit/check_idem
-tests_unit_check_idem_SOURCES = tests/unit/check_idem.c
+tests_unit_check_idem_SOURCES = tests/unit/check_idem.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_idem_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_idem_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -28,6 +28,6 @@ libsamsa_a_SOURCES += src/repl/sm_logdirs_client.c src/repl/sm_logdirs_client.h
 
 check_PROGRAMS += tests/unit/check_throttle
 TESTS += tests/unit/check_throttle
-tests_unit_check_throttle_SOURCES = tests/unit/check_throttle.c
+tests_unit_check_throttle_SOURCES = tests/unit/check_throttle.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_throttle_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_throttle_LDADD = $(SM_LIBS) $(CHECK_LIBS)

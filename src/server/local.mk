@@ -15,7 +15,7 @@ samsa_server_LDADD = $(SM_LIBS)
 
 check_PROGRAMS += tests/unit/check_server
 TESTS += tests/unit/check_server
-tests_unit_check_server_SOURCES = tests/unit/check_server.c
+tests_unit_check_server_SOURCES = tests/unit/check_server.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_server_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_server_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -44,6 +44,6 @@ libsamsa_a_SOURCES += src/server/sm_repl_throttle.c src/server/sm_logdirs_api.c
 libsamsa_a_SOURCES += src/server/sm_dyncfg.c src/server/sm_dyncfg.h
 check_PROGRAMS += tests/unit/check_dyncfg
 TESTS += tests/unit/check_dyncfg
-tests_unit_check_dyncfg_SOURCES = tests/unit/check_dyncfg.c
+tests_unit_check_dyncfg_SOURCES = tests/unit/check_dyncfg.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_dyncfg_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_dyncfg_LDADD = $(SM_LIBS) $(CHECK_LIBS)

@@ -58,12 +58,12 @@ samsa_leader_election_LDADD = $(SM_TOOL_LDADD)
 
 check_PROGRAMS += tests/unit/check_tools
 TESTS += tests/unit/check_tools
-tests_unit_check_tools_SOURCES = tests/unit/check_tools.c
+tests_unit_check_tools_SOURCES = tests/unit/check_tools.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_tools_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_tools_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/check_tool_admin
 TESTS += tests/unit/check_tool_admin
-tests_unit_check_tool_admin_SOURCES = tests/unit/check_tool_admin.c
+tests_unit_check_tool_admin_SOURCES = tests/unit/check_tool_admin.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_tool_admin_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_tool_admin_LDADD = $(SM_LIBS) $(CHECK_LIBS)

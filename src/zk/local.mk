@@ -9,7 +9,7 @@ libsamsa_a_SOURCES += \
 
 check_PROGRAMS += tests/unit/check_zk
 TESTS += tests/unit/check_zk
-tests_unit_check_zk_SOURCES = tests/unit/check_zk.c
+tests_unit_check_zk_SOURCES = tests/unit/check_zk.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_zk_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_zk_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 
@@ -17,7 +17,7 @@ tests_unit_check_zk_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 # SAMSA_ZK_CONNECT is set; tests/run-zk-live.sh starts a server for it.
 check_PROGRAMS += tests/unit/check_zk_live
 TESTS += tests/run-zk-live.sh
-tests_unit_check_zk_live_SOURCES = tests/unit/check_zk_live.c
+tests_unit_check_zk_live_SOURCES = tests/unit/check_zk_live.c tests/unit/sm_test.c tests/unit/sm_test.h
 tests_unit_check_zk_live_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_check_zk_live_LDADD = $(SM_LIBS) $(CHECK_LIBS)
 dist_noinst_SCRIPTS += tests/zk-test-env.sh tests/run-zk-live.sh

@@ -23,23 +23,9 @@
 #include "log/sm_cleaner.h"
 #include "log/sm_plog.h"
 #include "proto/sm_records.h"
+#include "sm_test.h"
 
-static char tmpdir[PATH_MAX];
 static char errbuf[512];
-
-static void
-setup(void)
-{
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_cleaner.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-    sm_log_level = SM_LOG_ERROR + 1;
-}
-
-static void
-teardown(void)
-{
-    sm_rmtree(tmpdir);
-}
 
 static sm_log_config_t
 compact_cfg(int64_t segment_bytes)
@@ -54,21 +40,13 @@ compact_cfg(int64_t segment_bytes)
     return c;
 }
 
-static sm_plog_t *
-open_log(const sm_log_config_t *c)
-{
-    sm_plog_t *l = sm_plog_open(tmpdir, "t", 0, c, 0, 0, 0, errbuf, sizeof(errbuf));
-    ck_assert_msg(l != NULL, "%s", errbuf);
-    return l;
-}
-
 static sm_cleaner_t *
 new_cleaner(int64_t dedupe)
 {
     sm_cleaner_config_t cc;
     sm_cleaner_config_defaults(&cc);
     cc.dedupe_buffer_size = dedupe;
-    char *dirs[] = { tmpdir };
+    char *dirs[] = { sm_test_tmpdir };
     return sm_cleaner_new(&cc, dirs, 1);
 }
 
@@ -184,7 +162,7 @@ read_all(sm_plog_t *l, rec_t *out, int max, int *nempty)
 static void
 each_segment(void (*fn)(int64_t base, int64_t size, void *arg), void *arg)
 {
-    char *d = sm_asprintf("%s/t-0", tmpdir);
+    char *d = sm_asprintf("%s/t-0", sm_test_tmpdir);
     DIR *dir = opendir(d);
     ck_assert_ptr_nonnull(dir);
     struct dirent *e;
@@ -279,7 +257,7 @@ check_compacted(sm_plog_t *l, const rec_t *hist, int nh, int64_t upper, int tomb
 START_TEST(t_latest_value_per_key)
 {
     sm_log_config_t c = compact_cfg(400);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_cleaner_t *cl = new_cleaner(1 << 20);
     static rec_t hist[512];
     int nh = 0;
@@ -303,7 +281,7 @@ START_TEST(t_latest_value_per_key)
     ck_assert_int_eq(sm_plog_log_start_offset(l), 0);
 
     /* The checkpoint file holds the new first dirty offset. */
-    char *path = sm_asprintf("%s/%s", tmpdir, SM_CLEANER_CKPT_FILE);
+    char *path = sm_asprintf("%s/%s", sm_test_tmpdir, SM_CLEANER_CKPT_FILE);
     size_t len;
     char *text = sm_read_file(path, 4096, &len);
     ck_assert_ptr_nonnull(text);
@@ -320,7 +298,7 @@ START_TEST(t_latest_value_per_key)
      * cleaner picks up the checkpoint. */
     sm_plog_close(l);
     sm_cleaner_free(cl);
-    l = open_log(&c);
+    l = sm_test_open_plog(&c, 0);
     check_compacted(l, hist, nh, upper, 0);
     cl = new_cleaner(1 << 20);
     ck_assert_int_eq(sm_cleaner_first_dirty(cl, l), upper);
@@ -349,7 +327,7 @@ START_TEST(t_tombstones)
 {
     sm_log_config_t c = compact_cfg(300);
     c.delete_retention_ms = 3600000;
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_cleaner_t *cl = new_cleaner(1 << 20);
     static rec_t hist[256];
     int nh = 0;
@@ -381,7 +359,7 @@ START_TEST(t_compressed_batches)
 {
     static const sm_codec_t codecs[] = { SM_CODEC_GZIP, SM_CODEC_SNAPPY, SM_CODEC_LZ4, SM_CODEC_ZSTD, SM_CODEC_NONE };
     sm_log_config_t c = compact_cfg(600);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_cleaner_t *cl = new_cleaner(1 << 20);
     static rec_t hist[512];
     int nh = 0;
@@ -414,7 +392,7 @@ END_TEST
 START_TEST(t_active_segment_untouched)
 {
     sm_log_config_t c = compact_cfg(1 << 20);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_cleaner_t *cl = new_cleaner(1 << 20);
     for (int i = 0; i < 50; i++) put1(l, i % 3, i);
     int64_t before = dir_log_bytes();
@@ -426,13 +404,13 @@ START_TEST(t_active_segment_untouched)
     sm_plog_close(l);
 
     /* Several segments: the active one is byte-identical after cleaning. */
-    sm_rmtree(tmpdir);
-    ck_assert_int_eq(sm_mkdirs(tmpdir, 0755), 0);
+    sm_rmtree(sm_test_tmpdir);
+    ck_assert_int_eq(sm_mkdirs(sm_test_tmpdir, 0755), 0);
     c = compact_cfg(300);
-    l = open_log(&c);
+    l = sm_test_open_plog(&c, 0);
     for (int i = 0; i < 60; i++) put1(l, i % 3, i);
     int64_t ab = active_base();
-    char *p = sm_asprintf("%s/t-0/%020lld.log", tmpdir, (long long)ab);
+    char *p = sm_asprintf("%s/t-0/%020lld.log", sm_test_tmpdir, (long long)ab);
     size_t len1, len2;
     char *a1 = sm_read_file(p, 1 << 20, &len1);
     ck_assert_ptr_nonnull(a1);
@@ -455,7 +433,7 @@ START_TEST(t_not_compacted_or_not_dirty)
     sm_log_config_t c = compact_cfg(300);
     c.cleanup_compact = 0;
     c.cleanup_delete = 1;
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_cleaner_t *cl = new_cleaner(1 << 20);
     for (int i = 0; i < 60; i++) put1(l, i % 3, i);
     ck_assert_int_eq(sm_cleaner_clean_log(cl, l, sm_now_ms(), 1, NULL), 0);
@@ -479,7 +457,7 @@ END_TEST
 START_TEST(t_producer_last_batch_kept_empty)
 {
     sm_log_config_t c = compact_cfg(250);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_cleaner_t *cl = new_cleaner(1 << 20);
     kv_t kv = { 1, 1 };
     int64_t o1 = append_kv(l, &kv, 1, SM_CODEC_NONE, 1000, 77, 0);   /* producer 77, superseded below */
@@ -509,7 +487,7 @@ START_TEST(t_producer_last_batch_kept_empty)
     sm_file_unref(rg.file);
     /* CRCs of the empty batches are right: recovery keeps them. */
     sm_plog_close(l);
-    l = sm_plog_open(tmpdir, "t", 0, &c, 0, 0, 1, errbuf, sizeof(errbuf));
+    l = sm_plog_open(sm_test_tmpdir, "t", 0, &c, 0, 0, 1, errbuf, sizeof(errbuf));
     ck_assert_ptr_nonnull(l);
     int nempty = 0;
     static rec_t got[64];
@@ -524,7 +502,7 @@ END_TEST
 START_TEST(t_offset_map_full)
 {
     sm_log_config_t c = compact_cfg(2000);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     /* The smallest map: 1024 slots, full at 921 keys. */
     sm_cleaner_t *cl = new_cleaner(1);
     static rec_t hist[4096];
@@ -556,7 +534,7 @@ END_TEST
 START_TEST(t_reader_survives_swap)
 {
     sm_log_config_t c = compact_cfg(400);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_cleaner_t *cl = new_cleaner(1 << 20);
     for (int i = 0; i < 60; i++) put1(l, i % 5, i);
     sm_log_region_t rg;
@@ -588,10 +566,10 @@ write_bytes(const char *path, const void *p, size_t n)
 START_TEST(t_recover_leftovers)
 {
     sm_log_config_t c = compact_cfg(300);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     for (int i = 0; i < 40; i++) put1(l, i % 4, i);
     sm_plog_close(l);
-    char *d = sm_asprintf("%s/t-0", tmpdir);
+    char *d = sm_asprintf("%s/t-0", sm_test_tmpdir);
     /* Segment bases in order. */
     int64_t bases[64];
     int nb = 0;
@@ -613,7 +591,7 @@ START_TEST(t_recover_leftovers)
     p = sm_asprintf("%s/%020lld.timeindex.swap", d, (long long)bases[1]);
     write_bytes(p, "junk", 4);
     free(p);
-    l = open_log(&c);
+    l = sm_test_open_plog(&c, 0);
     static rec_t got[256];
     int n = read_all(l, got, 256, NULL);
     ck_assert_int_eq(n, 40);
@@ -644,7 +622,7 @@ START_TEST(t_recover_leftovers)
     p = sm_asprintf("%s/%020lld.index", d, (long long)bases[1]);
     unlink(p);
     free(p);
-    l = open_log(&c);
+    l = sm_test_open_plog(&c, 0);
     n = read_all(l, got, 256, NULL);
     ck_assert_int_eq(got[0].off, kept_off);
     ck_assert_int_eq(got[0].val, (int)kept_off);
@@ -707,7 +685,7 @@ main(void)
 {
     Suite *s = suite_create("cleaner");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_tmpdir_setup, sm_test_tmpdir_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, t_latest_value_per_key);
     tcase_add_test(tc, t_tombstones);
@@ -720,9 +698,5 @@ main(void)
     tcase_add_test(tc, t_recover_leftovers);
     tcase_add_test(tc, t_check_keys_and_config);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return sm_test_run(s);
 }

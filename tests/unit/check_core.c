@@ -36,6 +36,7 @@
  * function is renamed so it does not clash with the library's. */
 #define sm_crc32c sm_crc32c_copy_for_test
 #include "core/sm_crc32c.c"
+#include "sm_test.h"
 #undef sm_crc32c
 
 /* ------------------------------------------------------------------ */
@@ -1439,9 +1440,5 @@ core_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(core_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(core_suite());
 }

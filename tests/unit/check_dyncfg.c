@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "core/sm_log.h"
 #include "server/sm_dyncfg.h"
+#include "sm_test.h"
 
 static sm_broker_config_t C;
 static sm_props_t P_broker, P_cluster;
@@ -267,9 +268,5 @@ suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(suite());
 }

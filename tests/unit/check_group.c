@@ -20,6 +20,7 @@
 #include "log/sm_plog.h"
 #include "proto/sm_group_records.h"
 #include "repl/sm_replica.h"
+#include "sm_test.h"
 
 /* ---- fake runtime: answers and appended records ---- */
 
@@ -791,9 +792,8 @@ START_TEST(test_replay_from_log)
     sm_gc_commit(gc, SM_BYTES_STR("g"), 1, SM_BYTES_STR(m1), SM_BYTES_NULL, 1, &o, W(40), 0);
     flush(gc, SM_ERR_NONE, 0);
     int32_t part = sm_gc_partition_for_n(SM_BYTES_STR("g"), 4);
-    char tmpl[] = "/tmp/check_group_XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    ck_assert_ptr_nonnull(dir);
+    char tmpl[64];
+    char *dir = sm_test_mkdtemp(tmpl, sizeof(tmpl), "check_group_");
     sm_log_config_t lc;
     sm_log_config_defaults(&lc);
     char err[256];
@@ -970,8 +970,8 @@ rt_become(sm_replica_mgr_t *rm, int32_t leader, int32_t epoch, const int32_t *is
 
 START_TEST(test_runtime_isr_and_failover)
 {
-    char dir[] = "/tmp/check_group_rt_XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[64];
+    sm_test_mkdtemp(dir, sizeof(dir), "check_group_rt_");
     char *dirs[1] = { dir };
     sm_logmgr_config_t m;
     memset(&m, 0, sizeof(m));
@@ -1099,9 +1099,5 @@ int
 main(void)
 {
     sm_log_level = SM_LOG_ERROR;
-    SRunner *sr = srunner_create(group_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(group_suite());
 }

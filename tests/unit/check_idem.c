@@ -20,6 +20,7 @@
 #include "log/sm_pstate_snap.h"
 #include "proto/sm_records.h"
 #include "repl/sm_producer_state.h"
+#include "sm_test.h"
 
 static sm_pbatch_t
 pb(int32_t first_seq, int32_t n, int64_t first_offset)
@@ -257,23 +258,6 @@ END_TEST
 
 /* ---- partition log hooks ---- */
 
-static char tmpdir[PATH_MAX];
-static char errbuf[512];
-
-static void
-setup(void)
-{
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_idem.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-    sm_log_level = SM_LOG_ERROR + 1;
-}
-
-static void
-teardown(void)
-{
-    sm_rmtree(tmpdir);
-}
-
 /* One idempotent batch of n records: producer pid/epoch, base sequence seq. */
 static void
 build_idem(sm_wbuf_t *w, int n, int64_t pid, int16_t epoch, int32_t seq)
@@ -307,19 +291,11 @@ append_idem(sm_plog_t *l, int leader, int n, int64_t pid, int16_t epoch, int32_t
     return err;
 }
 
-static sm_plog_t *
-open_log(const sm_log_config_t *c)
-{
-    sm_plog_t *l = sm_plog_open(tmpdir, "t", 0, c, 0, 0, 1, errbuf, sizeof(errbuf));
-    ck_assert_msg(l != NULL, "%s", errbuf);
-    return l;
-}
-
 static int
 snapshot_exists(int64_t offset)
 {
     char p[PATH_MAX + 64];
-    snprintf(p, sizeof(p), "%s/t-0/%020lld.snapshot", tmpdir, (long long)offset);
+    snprintf(p, sizeof(p), "%s/t-0/%020lld.snapshot", sm_test_tmpdir, (long long)offset);
     return access(p, F_OK) == 0;
 }
 
@@ -327,7 +303,7 @@ START_TEST(test_plog_dedup)
 {
     sm_log_config_t c;
     sm_log_config_defaults(&c);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 1);
     sm_append_info_t info;
     ck_assert_int_eq(append_idem(l, 1, 3, 9, 0, 0, &info), SM_ERR_NONE);       /* offsets 0-2, seq 0-2 */
     ck_assert_int_eq(info.duplicate, 0);
@@ -350,7 +326,7 @@ START_TEST(test_plog_dedup)
     /* Clean close writes <leo>.snapshot; the duplicate survives a reopen. */
     sm_plog_close(l);
     ck_assert(snapshot_exists(6));
-    l = open_log(&c);
+    l = sm_test_open_plog(&c, 1);
     ck_assert_int_eq(append_idem(l, 1, 2, 9, 0, 3, &info), SM_ERR_NONE);
     ck_assert_int_eq(info.duplicate, 1);
     ck_assert_int_eq(info.first_offset, 3);
@@ -364,13 +340,13 @@ START_TEST(test_plog_dedup)
     /* Without any snapshot (a crash before the first one) the state comes
      * from the batch headers alone. */
     char d[PATH_MAX + 64];
-    snprintf(d, sizeof(d), "%s/t-0", tmpdir);
+    snprintf(d, sizeof(d), "%s/t-0", sm_test_tmpdir);
     ck_assert(snapshot_exists(7));
     sm_pstate_snap_delete_outside(d, INT64_MAX, INT64_MAX);
     int64_t *offs;
     ck_assert_int_eq(sm_pstate_snap_list(d, &offs), 0);
     free(offs);
-    l = open_log(&c);
+    l = sm_test_open_plog(&c, 1);
     ck_assert_int_eq(append_idem(l, 1, 1, 9, 0, 5, &info), SM_ERR_NONE);
     ck_assert_int_eq(info.duplicate, 1);
     ck_assert_int_eq(info.first_offset, 6);
@@ -384,7 +360,7 @@ START_TEST(test_plog_roll_truncate_follower)
     sm_log_config_t c;
     sm_log_config_defaults(&c);
     c.segment_bytes = 300;           /* a roll every couple of batches */
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 1);
     sm_append_info_t info;
     for (int i = 0; i < 10; i++) ck_assert_int_eq(append_idem(l, 1, 2, 77, 1, i * 2, &info), SM_ERR_NONE);
     ck_assert_int_eq(sm_plog_log_end_offset(l), 20);
@@ -415,7 +391,7 @@ START_TEST(test_plog_roll_truncate_follower)
     ck_assert_int_eq(info.first_offset, 12);
     sm_plog_close(l);
     /* Rebuilt after reopen from the roll/close snapshot + log. */
-    l = open_log(&c);
+    l = sm_test_open_plog(&c, 1);
     ck_assert_int_eq(append_idem(l, 1, 1, 78, 0, 41, &info), SM_ERR_NONE);
     ck_assert_int_eq(info.duplicate, 0);
     ck_assert_int_eq(append_idem(l, 1, 2, 77, 1, 10, &info), SM_ERR_NONE);
@@ -429,19 +405,19 @@ START_TEST(test_plog_corrupt_snapshot)
 {
     sm_log_config_t c;
     sm_log_config_defaults(&c);
-    sm_plog_t *l = open_log(&c);
+    sm_plog_t *l = sm_test_open_plog(&c, 1);
     sm_append_info_t info;
     for (int i = 0; i < 3; i++) ck_assert_int_eq(append_idem(l, 1, 1, 5, 0, i, &info), SM_ERR_NONE);
     sm_plog_close(l);
     ck_assert(snapshot_exists(3));
     char p[PATH_MAX + 64];
-    snprintf(p, sizeof(p), "%s/t-0/%020lld.snapshot", tmpdir, 3LL);
+    snprintf(p, sizeof(p), "%s/t-0/%020lld.snapshot", sm_test_tmpdir, 3LL);
     FILE *f = fopen(p, "r+b");
     ck_assert_ptr_nonnull(f);
     fseek(f, 12, SEEK_SET);
     fputc(0x55, f);
     fclose(f);
-    l = open_log(&c);
+    l = sm_test_open_plog(&c, 1);
     ck_assert(!snapshot_exists(3));
     ck_assert_int_eq(append_idem(l, 1, 1, 5, 0, 2, &info), SM_ERR_NONE);
     ck_assert_int_eq(info.duplicate, 1);
@@ -464,7 +440,7 @@ idem_suite(void)
     tcase_add_test(tc, test_snap_kafka_style);
     suite_add_tcase(s, tc);
     TCase *tl = tcase_create("plog");
-    tcase_add_checked_fixture(tl, setup, teardown);
+    tcase_add_checked_fixture(tl, sm_test_tmpdir_setup, sm_test_tmpdir_teardown);
     tcase_add_test(tl, test_plog_dedup);
     tcase_add_test(tl, test_plog_roll_truncate_follower);
     tcase_add_test(tl, test_plog_corrupt_snapshot);
@@ -475,9 +451,5 @@ idem_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(idem_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(idem_suite());
 }

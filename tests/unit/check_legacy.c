@@ -16,6 +16,7 @@
 #include "proto/sm_compress.h"
 #include "proto/sm_legacy.h"
 #include "proto/sm_records.h"
+#include "sm_test.h"
 
 #define BIG (64u << 20)
 static const sm_codec_t legacy_codecs[] = { SM_CODEC_NONE, SM_CODEC_GZIP, SM_CODEC_SNAPPY, SM_CODEC_LZ4 };
@@ -599,9 +600,5 @@ legacy_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(legacy_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(legacy_suite());
 }

@@ -20,23 +20,9 @@
 #include "log/sm_logmgr.h"
 #include "log/sm_plog.h"
 #include "proto/sm_records.h"
+#include "sm_test.h"
 
-static char tmpdir[PATH_MAX];
 static char errbuf[512];
-
-static void
-setup(void)
-{
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/check_log.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-    sm_log_level = SM_LOG_ERROR + 1;   /* quiet: recovery warnings are expected */
-}
-
-static void
-teardown(void)
-{
-    sm_rmtree(tmpdir);
-}
 
 static sm_log_config_t
 small_cfg(void)
@@ -86,18 +72,10 @@ append_batches(sm_plog_t *l, int nb, int n, int64_t ts, int vlen, int32_t epoch)
     return sz;
 }
 
-static sm_plog_t *
-open_log(const sm_log_config_t *c, int recover)
-{
-    sm_plog_t *l = sm_plog_open(tmpdir, "t", 0, c, 0, 0, recover, errbuf, sizeof(errbuf));
-    ck_assert_msg(l != NULL, "%s", errbuf);
-    return l;
-}
-
 static char *
 seg_path(int64_t base, const char *sfx)
 {
-    return sm_asprintf("%s/t-0/%020lld%s", tmpdir, (long long)base, sfx);
+    return sm_asprintf("%s/t-0/%020lld%s", sm_test_tmpdir, (long long)base, sfx);
 }
 
 static int64_t
@@ -123,7 +101,7 @@ region_first_offset(const sm_log_region_t *r)
 START_TEST(t_append_reopen_lookup)
 {
     sm_log_config_t c = small_cfg();
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     ck_assert_int_eq(sm_plog_log_end_offset(l), 0);
     size_t bs = append_batches(l, 10, 3, 1000, 50, 0);
     ck_assert_int_eq(sm_plog_log_end_offset(l), 30);
@@ -160,7 +138,7 @@ START_TEST(t_append_reopen_lookup)
         ck_assert_int_eq(file_size(tp) % 12, 0);
         free(tp);
         free(ip);
-        l = open_log(&c, 0);
+        l = sm_test_open_plog(&c, 0);
         ck_assert_int_eq(sm_plog_log_end_offset(l), 30);
     }
     /* offsets continue after reopen */
@@ -173,7 +151,7 @@ END_TEST
 START_TEST(t_follower_append)
 {
     sm_log_config_t c = small_cfg();
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_wbuf_t w;
     sm_wbuf_init(&w, 256);
     build(&w, 2, 100, 10);
@@ -203,7 +181,7 @@ START_TEST(t_roll_size)
 {
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 1000;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     size_t bs = append_batches(l, 12, 2, 1000, 100, 0);
     int per = (int)(1000 / bs);          /* batches that fit a segment */
     ck_assert_int_gt(per, 0);
@@ -225,7 +203,7 @@ START_TEST(t_roll_size)
     ck_assert_int_eq(region_first_offset(&r), per * 2);
     sm_file_unref(r.file);
     sm_plog_close(l);
-    l = open_log(&c, 1);   /* full recovery keeps everything */
+    l = sm_test_open_plog(&c, 1);   /* full recovery keeps everything */
     ck_assert_int_eq(sm_plog_log_end_offset(l), 24);
     ck_assert_int_eq(sm_plog_segment_count(l), (12 + per - 1) / per);
     sm_plog_close(l);
@@ -236,7 +214,7 @@ START_TEST(t_roll_time)
 {
     sm_log_config_t c = small_cfg();
     c.segment_ms = 1000;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     append_batches(l, 1, 1, 10000, 10, 0);
     append_batches(l, 1, 1, 10500, 10, 0);
     ck_assert_int_eq(sm_plog_segment_count(l), 1);
@@ -261,7 +239,7 @@ START_TEST(t_roll_index_full)
     sm_log_config_t c = small_cfg();
     c.index_interval_bytes = 0;
     c.segment_index_bytes = 24;         /* 3 offset entries, 2 time entries */
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     append_batches(l, 3, 1, 1000, 10, 0);   /* entries for batches 2, 3 */
     ck_assert_int_eq(sm_plog_segment_count(l), 1);
     append_batches(l, 1, 1, 2000, 10, 0);   /* time index full: roll */
@@ -272,7 +250,7 @@ START_TEST(t_roll_index_full)
     ck_assert_int_eq(file_size(ip), 16);
     free(tp);
     free(ip);
-    l = open_log(&c, 0);
+    l = sm_test_open_plog(&c, 0);
     for (int64_t off = 0; off < 4; off++) {
         sm_log_region_t r;
         ck_assert_int_eq(sm_plog_read(l, off, 4, 1 << 20, 1, &r), SM_ERR_NONE);
@@ -288,7 +266,7 @@ END_TEST
 START_TEST(t_read_limits)
 {
     sm_log_config_t c = small_cfg();
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     size_t bs = append_batches(l, 10, 2, 1000, 60, 0);   /* offsets 0..19 */
     sm_log_region_t r;
     /* HW at a batch boundary and inside a batch */
@@ -331,7 +309,7 @@ START_TEST(t_region_outlives_segment)
 {
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 300;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     size_t bs = append_batches(l, 4, 2, 1000, 100, 0);
     ck_assert_int_ge(sm_plog_segment_count(l), 2);
     sm_log_region_t r;
@@ -357,7 +335,7 @@ START_TEST(t_offset_for_timestamp)
 {
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 600;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     append_batches(l, 10, 4, 1000, 40, 0);   /* record i has timestamp 1000 + i */
     ck_assert_int_gt(sm_plog_segment_count(l), 1);
     for (int64_t ts = 990; ts < 1040; ts++) {
@@ -373,7 +351,7 @@ START_TEST(t_offset_for_timestamp)
     ck_assert_int_eq(t, 1039);
     ck_assert_int_eq(off, 39);
     sm_plog_close(l);
-    l = open_log(&c, 0);
+    l = sm_test_open_plog(&c, 0);
     ck_assert_int_eq(sm_plog_offset_for_timestamp(l, 1021, &off, &t), 0);
     ck_assert_int_eq(off, 21);
     sm_plog_close(l);
@@ -384,7 +362,7 @@ START_TEST(t_log_append_time)
 {
     sm_log_config_t c = small_cfg();
     c.message_timestamp_log_append = 1;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     sm_wbuf_t w;
     sm_wbuf_init(&w, 256);
     build(&w, 2, 5, 10);
@@ -408,7 +386,7 @@ START_TEST(t_retention_time)
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 400;
     c.retention_ms = 1000;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     append_batches(l, 4, 2, 10000, 100, 0);   /* old records */
     int old_segs = sm_plog_segment_count(l);
     ck_assert_int_ge(old_segs, 2);
@@ -452,7 +430,7 @@ START_TEST(t_retention_size)
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 400;
     c.retention_ms = -1;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     size_t bs = append_batches(l, 12, 2, 1000, 100, 0);
     int per = (int)(400 / bs);
     int segs = sm_plog_segment_count(l);
@@ -476,7 +454,7 @@ START_TEST(t_truncate_to)
 {
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 500;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     append_batches(l, 10, 3, 1000, 50, 0);   /* 30 offsets, several segments */
     int segs = sm_plog_segment_count(l);
     ck_assert_int_gt(segs, 2);
@@ -497,7 +475,7 @@ START_TEST(t_truncate_to)
     ck_assert_int_eq(sm_plog_offset_for_timestamp(l, 2000, &off, &t), 0);
     ck_assert_int_eq(off, 9);
     sm_plog_close(l);
-    l = open_log(&c, 1);
+    l = sm_test_open_plog(&c, 1);
     ck_assert_int_eq(sm_plog_log_end_offset(l), 15);
     ck_assert_int_eq(sm_plog_truncate_to(l, 0), SM_ERR_NONE);
     ck_assert_int_eq(sm_plog_log_end_offset(l), 0);
@@ -512,7 +490,7 @@ START_TEST(t_truncate_fully_and_start_at)
 {
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 500;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     append_batches(l, 10, 3, 1000, 50, 3);
     ck_assert_int_gt(sm_plog_segment_count(l), 2);
     sm_plog_set_high_watermark(l, 30);
@@ -545,7 +523,7 @@ START_TEST(t_truncate_fully_and_start_at)
     sm_wbuf_free(&w);
     sm_plog_close(l);
     /* Survives a restart. */
-    l = open_log(&c, 1);
+    l = sm_test_open_plog(&c, 1);
     ck_assert_int_eq(sm_plog_log_start_offset(l), 100);
     ck_assert_int_eq(sm_plog_log_end_offset(l), 103);
     ck_assert_int_eq(file_size(p0), -1);
@@ -561,7 +539,7 @@ END_TEST
 START_TEST(t_recover_truncated_last_batch)
 {
     sm_log_config_t c = small_cfg();
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     size_t bs = append_batches(l, 3, 3, 1000, 30, 0);
     sm_plog_close(l);
     char *p = seg_path(0, ".log");
@@ -571,7 +549,7 @@ START_TEST(t_recover_truncated_last_batch)
         int fd = open(p, O_WRONLY | O_TRUNC);
         ck_assert_int_eq(write(fd, orig, full - cut), (ssize_t)(full - cut));
         close(fd);
-        l = open_log(&c, 1);
+        l = sm_test_open_plog(&c, 1);
         ck_assert_int_eq(sm_plog_log_end_offset(l), 6);
         ck_assert_int_eq(sm_plog_size_bytes(l), (int64_t)bs * 2);
         sm_plog_close(l);
@@ -586,7 +564,7 @@ START_TEST(t_recover_crc_middle)
 {
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 400;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     size_t bs = append_batches(l, 9, 2, 1000, 60, 0);
     int per = (int)(400 / bs);
     int segs = sm_plog_segment_count(l);
@@ -603,10 +581,10 @@ START_TEST(t_recover_crc_middle)
     ck_assert_int_eq(pwrite(fd, &b, 1, at), 1);
     close(fd);
     /* clean open does not look at CRCs */
-    l = open_log(&c, 0);
+    l = sm_test_open_plog(&c, 0);
     ck_assert_int_eq(sm_plog_log_end_offset(l), 18);
     sm_plog_close(l);
-    l = sm_plog_open(tmpdir, "t", 0, &c, base2, 0, 1, errbuf, sizeof(errbuf));
+    l = sm_plog_open(sm_test_tmpdir, "t", 0, &c, base2, 0, 1, errbuf, sizeof(errbuf));
     ck_assert_ptr_nonnull(l);
     ck_assert_int_eq(sm_plog_segment_count(l), 2);
     ck_assert_int_eq(sm_plog_log_end_offset(l), base2 + 2);
@@ -638,7 +616,7 @@ START_TEST(t_recover_bad_indexes)
 {
     sm_log_config_t c = small_cfg();
     c.segment_bytes = 2000;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     append_batches(l, 20, 2, 1000, 60, 0);
     ck_assert_int_ge(sm_plog_segment_count(l), 2);
     sm_plog_close(l);
@@ -652,7 +630,7 @@ START_TEST(t_recover_bad_indexes)
     ck_assert_int_eq(write(fd, junk, (size_t)isz), isz);
     close(fd);
     unlink(tp);
-    l = open_log(&c, 0);
+    l = sm_test_open_plog(&c, 0);
     ck_assert_int_eq(sm_plog_log_end_offset(l), 40);
     check_all_reads(l, 40, 2);
     int64_t off, t;
@@ -665,7 +643,7 @@ START_TEST(t_recover_bad_indexes)
     fd = open(ip, O_WRONLY | O_APPEND);
     ck_assert_int_eq(write(fd, junk, 3), 3);
     close(fd);
-    l = open_log(&c, 0);
+    l = sm_test_open_plog(&c, 0);
     check_all_reads(l, 40, 2);
     sm_plog_close(l);
     ck_assert_int_eq(file_size(ip) % 8, 0);
@@ -677,7 +655,7 @@ END_TEST
 START_TEST(t_recover_zero_tail)
 {
     sm_log_config_t c = small_cfg();
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     size_t bs = append_batches(l, 5, 2, 1000, 60, 0);
     sm_plog_close(l);
     char *p = seg_path(0, ".log");
@@ -687,7 +665,7 @@ START_TEST(t_recover_zero_tail)
         ck_assert_int_eq(write(fd, zeros, sizeof(zeros)), (ssize_t)sizeof(zeros));
         close(fd);
         /* recover=0: a marker that lied; the tail check still catches it */
-        l = open_log(&c, recover);
+        l = sm_test_open_plog(&c, recover);
         ck_assert_int_eq(sm_plog_log_end_offset(l), 10);
         ck_assert_int_eq(sm_plog_size_bytes(l), (int64_t)bs * 5);
         sm_plog_close(l);
@@ -700,7 +678,7 @@ END_TEST
 START_TEST(t_recover_garbage_files)
 {
     sm_log_config_t c = small_cfg();
-    char *d = sm_asprintf("%s/t-0", tmpdir);
+    char *d = sm_asprintf("%s/t-0", sm_test_tmpdir);
     ck_assert_int_eq(sm_mkdirs(d, 0755), 0);
     uint8_t junk[5000];
     uint32_t x = 12345;
@@ -718,7 +696,7 @@ START_TEST(t_recover_garbage_files)
         free(p);
     }
     for (int recover = 1; recover >= 0; recover--) {
-        sm_plog_t *l = open_log(&c, recover);
+        sm_plog_t *l = sm_test_open_plog(&c, recover);
         /* recovery cuts segment 0 to nothing and drops segment 100 */
         ck_assert_int_eq(sm_plog_log_end_offset(l), recover ? 0 : 1);
         ck_assert_int_eq(sm_plog_segment_count(l), 1);
@@ -743,7 +721,7 @@ END_TEST
 START_TEST(t_leader_epochs)
 {
     sm_log_config_t c = small_cfg();
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     int32_t e;
     int64_t o;
     sm_plog_epoch_end_offset(l, 0, &e, &o);
@@ -752,7 +730,7 @@ START_TEST(t_leader_epochs)
     append_batches(l, 2, 3, 1000, 10, 0);
     append_batches(l, 2, 3, 1000, 10, 2);
     append_batches(l, 1, 3, 1000, 10, 5);
-    char *p = sm_asprintf("%s/t-0/leader-epoch-checkpoint", tmpdir);
+    char *p = sm_asprintf("%s/t-0/leader-epoch-checkpoint", sm_test_tmpdir);
     char *txt = sm_read_file(p, 4096, NULL);
     ck_assert_str_eq(txt, "0\n3\n0 0\n2 6\n5 12\n");
     free(txt);
@@ -772,7 +750,7 @@ START_TEST(t_leader_epochs)
     sm_plog_close(l);
     /* recovery rebuilds the cache from the batches */
     unlink(p);
-    l = open_log(&c, 1);
+    l = sm_test_open_plog(&c, 1);
     ck_assert_int_eq(sm_plog_latest_epoch(l), 2);
     sm_plog_epoch_end_offset(l, 0, &e, &o);
     ck_assert_int_eq(e, 0); ck_assert_int_eq(o, 6);
@@ -785,7 +763,7 @@ END_TEST
 
 START_TEST(t_checkpoint_files)
 {
-    char *p = sm_asprintf("%s/ckpt", tmpdir);
+    char *p = sm_asprintf("%s/ckpt", sm_test_tmpdir);
     sm_ckpt_entry_t in[3] = { { "a.b-c", 0, 12 }, { "x", 7, 0 }, { "my-topic", 12, 9999999999LL } };
     ck_assert_int_eq(sm_ckpt_write(p, in, 3), 0);
     char *txt = sm_read_file(p, 4096, NULL);
@@ -873,7 +851,7 @@ START_TEST(t_flush_messages)
 {
     sm_log_config_t c = small_cfg();
     c.flush_messages = 4;
-    sm_plog_t *l = open_log(&c, 0);
+    sm_plog_t *l = sm_test_open_plog(&c, 0);
     append_batches(l, 1, 3, 1000, 10, 0);
     ck_assert_int_eq(sm_plog_recovery_point(l), 0);
     append_batches(l, 1, 3, 1000, 10, 0);
@@ -907,7 +885,7 @@ mgr_cfg(char **dirs, int n, int32_t broker)
 
 START_TEST(t_logmgr_lifecycle)
 {
-    char *d1 = sm_asprintf("%s/d1", tmpdir), *d2 = sm_asprintf("%s/d2", tmpdir);
+    char *d1 = sm_asprintf("%s/d1", sm_test_tmpdir), *d2 = sm_asprintf("%s/d2", sm_test_tmpdir);
     char *dirs[2] = { d1, d2 };
     sm_logmgr_config_t mc = mgr_cfg(dirs, 2, 1);
     sm_logmgr_t *m = sm_logmgr_open(&mc, errbuf, sizeof(errbuf));
@@ -1012,7 +990,7 @@ main(void)
 {
     Suite *s = suite_create("log");
     TCase *tc = tcase_create("log");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_tmpdir_setup, sm_test_tmpdir_teardown);
     tcase_add_test(tc, t_append_reopen_lookup);
     tcase_add_test(tc, t_follower_append);
     tcase_add_test(tc, t_roll_size);
@@ -1037,9 +1015,5 @@ main(void)
     tcase_add_test(tc, t_flush_messages);
     tcase_add_test(tc, t_logmgr_lifecycle);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int f = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return f ? 1 : 0;
+    return sm_test_run(s);
 }

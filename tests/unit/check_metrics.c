@@ -18,6 +18,7 @@
 #include "metrics/sm_metrics.h"
 #include "metrics/sm_metrics_http.h"
 #include "proto/sm_proto.h"
+#include "sm_test.h"
 
 /* NUL-terminated copy of a wbuf (tests only). */
 static char *
@@ -626,9 +627,5 @@ metrics_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(metrics_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(metrics_suite());
 }

@@ -27,6 +27,7 @@
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "net/sm_net.h"
+#include "sm_test.h"
 
 static sm_file_t *g_file;
 static int g_closed_done;       /* 'W' requests that saw the close */
@@ -479,8 +480,7 @@ static char g_tmpdir[64];
 static void
 make_file(size_t size, uint8_t **content)
 {
-    snprintf(g_tmpdir, sizeof(g_tmpdir), "/tmp/check_net_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_tmpdir));
+    sm_test_mkdtemp(g_tmpdir, sizeof(g_tmpdir), "check_net_");
     char path[128];
     snprintf(path, sizeof(path), "%s/00000000000000000000.log", g_tmpdir);
     uint8_t *b = sm_malloc(size);
@@ -805,9 +805,5 @@ main(void)
     tcase_add_test(tc, t_stop_start);
     tcase_add_test(tc, t_broadcast);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(s);
 }

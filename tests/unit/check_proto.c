@@ -19,77 +19,7 @@
 #include "core/sm_buf.h"
 #include "core/sm_util.h"
 #include "proto/sm_proto.h"
-
-static sm_arena_t arena;
-/* Encoded buffers outlive ROUNDTRIP because decoded views point into them. */
-static uint8_t *kept[512];
-static int n_kept;
-
-static void setup(void) { sm_arena_init(&arena, 256); n_kept = 0; }
-static void
-teardown(void)
-{
-    sm_arena_free(&arena);
-    while (n_kept > 0) free(kept[--n_kept]);
-}
-
-static void
-keep(sm_wbuf_t *w)
-{
-    size_t len;
-    ck_assert_int_lt(n_kept, (int)SM_ARRAY_SIZE(kept));
-    kept[n_kept++] = sm_wbuf_steal(w, &len);
-}
-
-#define S(x) SM_BYTES_STR(x)
-#define NUL SM_BYTES_NULL
-
-static void
-assert_bytes(sm_bytes_t got, sm_bytes_t want, const char *what)
-{
-    ck_assert_msg(got.len == want.len, "%s: len %d != %d", what, got.len, want.len);
-    if (want.len > 0) ck_assert_msg(memcmp(got.ptr, want.ptr, (size_t)want.len) == 0, "%s differs", what);
-}
-
-static void
-assert_i32s(int32_t n1, const int32_t *a, int32_t n2, const int32_t *b)
-{
-    ck_assert_int_eq(n1, n2);
-    for (int32_t i = 0; i < n1; i++) ck_assert_int_eq(a[i], b[i]);
-}
-
-/*
- * The generic round trip: encode `in`, decode into `out`, check that the
- * decoder consumed everything, re-encode `out` and compare bytes, then make
- * sure every truncation fails. Each prefix is copied into an exactly sized
- * heap buffer so an over-read would show up under ASan/valgrind.
- */
-#define ROUNDTRIP(NAME, T, ver, in, out)                                                    \
-    do {                                                                                    \
-        sm_wbuf_t w_, w2_;                                                                  \
-        sm_reader_t r_;                                                                     \
-        sm_wbuf_init(&w_, 64);                                                              \
-        sm_wbuf_init(&w2_, 64);                                                             \
-        sm_proto_encode_##NAME(&w_, (ver), (in));                                           \
-        sm_reader_init(&r_, w_.data, w_.len);                                               \
-        ck_assert_msg(sm_proto_decode_##NAME(&r_, (ver), &arena, (out)) == 0,               \
-                      #NAME " v%d decode failed", (ver));                                   \
-        ck_assert_uint_eq(sm_reader_remaining(&r_), 0);                                     \
-        sm_proto_encode_##NAME(&w2_, (ver), (out));                                         \
-        ck_assert_uint_eq(w2_.len, w_.len);                                                 \
-        ck_assert_msg(memcmp(w2_.data, w_.data, w_.len) == 0, #NAME " v%d re-encode", (ver)); \
-        for (size_t cut_ = 0; cut_ < w_.len; cut_++) {                                      \
-            uint8_t *p_ = sm_malloc(cut_ ? cut_ : 1);                                       \
-            memcpy(p_, w_.data, cut_);                                                      \
-            T tmp_;                                                                         \
-            sm_reader_init(&r_, p_, cut_);                                                  \
-            ck_assert_msg(sm_proto_decode_##NAME(&r_, (ver), &arena, &tmp_) == -1,          \
-                          #NAME " v%d: prefix %zu/%zu decoded", (ver), cut_, w_.len);        \
-            free(p_);                                                                       \
-        }                                                                                   \
-        keep(&w_);                                                                          \
-        sm_wbuf_free(&w2_);                                                                 \
-    } while (0)
+#include "sm_test.h"
 
 /* ---------------------------------------------------------------- arena */
 
@@ -172,7 +102,7 @@ START_TEST(test_headers)
         ck_assert_int_eq(d.api_version, h.api_version);
         ck_assert_int_eq(d.correlation_id, 0x01020304);
         ck_assert_int_eq(d.hdr_version, cases[c].hv);
-        assert_bytes(d.client_id, cases[c].hv ? S("client-1") : NUL, "client_id");
+        sm_test_assert_bytes(d.client_id, cases[c].hv ? S("client-1") : NUL, "client_id");
         ck_assert_uint_eq(sm_reader_remaining(&r), 1);
         ck_assert_int_eq(sm_read_i8(&r), 0x7f);
         /* Every proper prefix of the header fails. */
@@ -226,13 +156,13 @@ START_TEST(test_apiversions)
 {
     for (int16_t v = 0; v <= 3; v++) {
         sm_apiversions_req_t rq = { S("librdkafka"), S("2.0.2") }, rd;
-        ROUNDTRIP(ApiVersionsRequest, sm_apiversions_req_t, v, &rq, &rd);
-        assert_bytes(rd.client_software_name, v >= 3 ? S("librdkafka") : S(""), "name");
-        assert_bytes(rd.client_software_version, v >= 3 ? S("2.0.2") : S(""), "version");
+        SM_TEST_ROUNDTRIP(ApiVersionsRequest, sm_apiversions_req_t, v, &rq, &rd);
+        sm_test_assert_bytes(rd.client_software_name, v >= 3 ? S("librdkafka") : S(""), "name");
+        sm_test_assert_bytes(rd.client_software_version, v >= 3 ? S("2.0.2") : S(""), "version");
 
         sm_apiversion_t keys[] = { { 0, 0, 7 }, { 1, 0, 11 }, { 18, 0, 3 } };
         sm_apiversions_resp_t rs = { 0, 3, keys, 250 }, sd;
-        ROUNDTRIP(ApiVersionsResponse, sm_apiversions_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(ApiVersionsResponse, sm_apiversions_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.error_code, 0);
         ck_assert_int_eq(sd.n_api_keys, 3);
         ck_assert_int_eq(sd.api_keys[1].api_key, 1);
@@ -281,39 +211,39 @@ START_TEST(test_metadata)
     for (int16_t v = 0; v <= 8; v++) {
         for (int nullreq = 0; nullreq < 2; nullreq++) {
             sm_metadata_req_t rq = { nullreq ? -1 : 2, nullreq ? NULL : names, 0, 1, 1 }, rd;
-            ROUNDTRIP(MetadataRequest, sm_metadata_req_t, v, &rq, &rd);
+            SM_TEST_ROUNDTRIP(MetadataRequest, sm_metadata_req_t, v, &rq, &rd);
             /* v0 has no null: -1 is sent as the empty array (= all topics). */
             ck_assert_int_eq(rd.n_topics, nullreq ? (v >= 1 ? -1 : 0) : 2);
             if (!nullreq) {
-                assert_bytes(rd.topics[0], S("orders"), "topic");
-                assert_bytes(rd.topics[1], S(""), "topic");
+                sm_test_assert_bytes(rd.topics[0], S("orders"), "topic");
+                sm_test_assert_bytes(rd.topics[1], S(""), "topic");
             }
             ck_assert_int_eq(rd.allow_auto_topic_creation, v >= 4 ? 0 : 1);
             ck_assert_int_eq(rd.include_topic_authorized_operations, v >= 8);
         }
 
         sm_metadata_resp_t rs = { 10, 2, brokers, S("cluster-x"), 2, 2, topics, 0x55 }, sd;
-        ROUNDTRIP(MetadataResponse, sm_metadata_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(MetadataResponse, sm_metadata_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.throttle_time_ms, v >= 3 ? 10 : 0);
         ck_assert_int_eq(sd.n_brokers, 2);
         ck_assert_int_eq(sd.brokers[1].node_id, 2);
-        assert_bytes(sd.brokers[0].host, S("h1"), "host");
+        sm_test_assert_bytes(sd.brokers[0].host, S("h1"), "host");
         ck_assert_int_eq(sd.brokers[1].port, 9093);
-        assert_bytes(sd.brokers[0].rack, v >= 1 ? S("r1") : NUL, "rack");
+        sm_test_assert_bytes(sd.brokers[0].rack, v >= 1 ? S("r1") : NUL, "rack");
         ck_assert_int_eq(sd.brokers[1].rack.len, -1);
-        assert_bytes(sd.cluster_id, v >= 2 ? S("cluster-x") : NUL, "cluster_id");
+        sm_test_assert_bytes(sd.cluster_id, v >= 2 ? S("cluster-x") : NUL, "cluster_id");
         ck_assert_int_eq(sd.controller_id, v >= 1 ? 2 : -1);
         ck_assert_int_eq(sd.n_topics, 2);
         const sm_metadata_topic_t *t = &sd.topics[0];
-        assert_bytes(t->name, S("orders"), "name");
+        sm_test_assert_bytes(t->name, S("orders"), "name");
         ck_assert_int_eq(t->is_internal, v >= 1);
         ck_assert_int_eq(t->topic_authorized_operations, v >= 8 ? 0x0f : INT32_MIN);
         ck_assert_int_eq(t->n_partitions, 2);
         ck_assert_int_eq(t->partitions[0].leader_id, 1);
         ck_assert_int_eq(t->partitions[0].leader_epoch, v >= 7 ? 7 : -1);
-        assert_i32s(t->partitions[0].n_replicas, t->partitions[0].replicas, 3, reps);
-        assert_i32s(t->partitions[0].n_isr, t->partitions[0].isr, 2, isr);
-        if (v >= 5) assert_i32s(t->partitions[0].n_offline, t->partitions[0].offline, 1, off);
+        sm_test_assert_i32s(t->partitions[0].n_replicas, t->partitions[0].replicas, 3, reps);
+        sm_test_assert_i32s(t->partitions[0].n_isr, t->partitions[0].isr, 2, isr);
+        if (v >= 5) sm_test_assert_i32s(t->partitions[0].n_offline, t->partitions[0].offline, 1, off);
         else ck_assert_int_eq(t->partitions[0].n_offline, 0);
         ck_assert_int_eq(t->partitions[1].error_code, 5);
         ck_assert_int_eq(sd.topics[1].error_code, 3);
@@ -334,21 +264,21 @@ START_TEST(test_produce)
 
     for (int16_t v = 0; v <= 7; v++) {
         sm_produce_req_t rq = { S("txn-1"), -1, 30000, 2, pt }, rd;
-        ROUNDTRIP(ProduceRequest, sm_produce_req_t, v, &rq, &rd);
-        assert_bytes(rd.transactional_id, v >= 3 ? S("txn-1") : NUL, "txn id");
+        SM_TEST_ROUNDTRIP(ProduceRequest, sm_produce_req_t, v, &rq, &rd);
+        sm_test_assert_bytes(rd.transactional_id, v >= 3 ? S("txn-1") : NUL, "txn id");
         ck_assert_int_eq(rd.acks, -1);
         ck_assert_int_eq(rd.timeout_ms, 30000);
         ck_assert_int_eq(rd.n_topics, 2);
-        assert_bytes(rd.topics[0].name, S("t1"), "topic");
+        sm_test_assert_bytes(rd.topics[0].name, S("t1"), "topic");
         ck_assert_int_eq(rd.topics[0].n_partitions, 3);
         ck_assert_int_eq(rd.topics[0].partitions[1].index, 3);
-        assert_bytes(rd.topics[0].partitions[0].records, pp[0].records, "records");
+        sm_test_assert_bytes(rd.topics[0].partitions[0].records, pp[0].records, "records");
         ck_assert_int_eq(rd.topics[0].partitions[1].records.len, -1);
         ck_assert_int_eq(rd.topics[0].partitions[2].records.len, 0);
         ck_assert_int_eq(rd.topics[1].n_partitions, 0);
 
         sm_produce_resp_t rs = { 1, rt, 42 }, sd;
-        ROUNDTRIP(ProduceResponse, sm_produce_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(ProduceResponse, sm_produce_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.n_topics, 1);
         const sm_produce_resp_part_t *p = sd.topics[0].partitions;
         ck_assert_int_eq(p[0].base_offset, 100);
@@ -373,7 +303,7 @@ START_TEST(test_produce_records_in_place)
     sm_wbuf_init(&w, 64);
     sm_proto_encode_ProduceRequest(&w, 7, &rq);
     sm_reader_init(&r, w.data, w.len);
-    ck_assert_int_eq(sm_proto_decode_ProduceRequest(&r, 7, &arena, &rd), 0);
+    ck_assert_int_eq(sm_proto_decode_ProduceRequest(&r, 7, &sm_test_arena, &rd), 0);
     sm_bytes_t b = rd.topics[0].partitions[0].records;
     ck_assert(b.ptr >= w.data && b.ptr + b.len <= w.data + w.len);
     sm_put_be64(sm_bytes_mut(b), 0x1122334455667788ULL);
@@ -392,7 +322,7 @@ START_TEST(test_fetch_request)
     sm_fetch_forgotten_t fg[] = { { S("old"), 2, gone } };
     for (int16_t v = 0; v <= 11; v++) {
         sm_fetch_req_t rq = { -1, 500, 1, 52428800, 1, 77, 3, 1, ft, 1, fg, S("rack-a") }, rd;
-        ROUNDTRIP(FetchRequest, sm_fetch_req_t, v, &rq, &rd);
+        SM_TEST_ROUNDTRIP(FetchRequest, sm_fetch_req_t, v, &rq, &rd);
         ck_assert_int_eq(rd.replica_id, -1);
         ck_assert_int_eq(rd.max_wait_ms, 500);
         ck_assert_int_eq(rd.min_bytes, 1);
@@ -401,7 +331,7 @@ START_TEST(test_fetch_request)
         ck_assert_int_eq(rd.session_id, v >= 7 ? 77 : 0);
         ck_assert_int_eq(rd.session_epoch, v >= 7 ? 3 : -1);
         ck_assert_int_eq(rd.n_topics, 1);
-        assert_bytes(rd.topics[0].topic, S("t1"), "topic");
+        sm_test_assert_bytes(rd.topics[0].topic, S("t1"), "topic");
         const sm_fetch_req_part_t *p = rd.topics[0].partitions;
         ck_assert_int_eq(rd.topics[0].n_partitions, 2);
         ck_assert_int_eq(p[0].fetch_offset, 1234);
@@ -410,12 +340,12 @@ START_TEST(test_fetch_request)
         ck_assert_int_eq(p[1].partition_max_bytes, 65536);
         if (v >= 7) {
             ck_assert_int_eq(rd.n_forgotten, 1);
-            assert_bytes(rd.forgotten[0].topic, S("old"), "forgotten");
-            assert_i32s(rd.forgotten[0].n_partitions, rd.forgotten[0].partitions, 2, gone);
+            sm_test_assert_bytes(rd.forgotten[0].topic, S("old"), "forgotten");
+            sm_test_assert_i32s(rd.forgotten[0].n_partitions, rd.forgotten[0].partitions, 2, gone);
         } else {
             ck_assert_int_eq(rd.n_forgotten, 0);
         }
-        assert_bytes(rd.rack_id, v >= 11 ? S("rack-a") : S(""), "rack");
+        sm_test_assert_bytes(rd.rack_id, v >= 11 ? S("rack-a") : S(""), "rack");
     }
 }
 END_TEST
@@ -442,10 +372,10 @@ START_TEST(test_fetch_response)
     for (int16_t v = 0; v <= 11; v++) {
         sm_fetch_resp_t rs, sd;
         fill_fetch_resp(&rs, ft, fp, rec, 16);
-        ROUNDTRIP(FetchResponse, sm_fetch_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(FetchResponse, sm_fetch_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.throttle_time_ms, v >= 1 ? 9 : 0);
         ck_assert_int_eq(sd.n_topics, 1);
-        assert_bytes(sd.topics[0].topic, S("t1"), "topic");
+        sm_test_assert_bytes(sd.topics[0].topic, S("t1"), "topic");
         const sm_fetch_resp_part_t *p = sd.topics[0].partitions;
         ck_assert_int_eq(sd.topics[0].n_partitions, 3);
         ck_assert_int_eq(p[0].high_watermark, 500);
@@ -459,7 +389,7 @@ START_TEST(test_fetch_response)
             ck_assert_int_eq(p[2].n_aborted, 0);
         }
         ck_assert_int_eq(p[0].preferred_read_replica, v >= 11 ? 2 : -1);
-        assert_bytes(p[0].records, (sm_bytes_t){ 16, rec }, "records");
+        sm_test_assert_bytes(p[0].records, (sm_bytes_t){ 16, rec }, "records");
         ck_assert_int_eq(p[0].records_len, 16);
         ck_assert_int_eq(p[1].error_code, 1);
         ck_assert_int_eq(p[1].records.len, -1);
@@ -541,7 +471,7 @@ START_TEST(test_listoffsets)
     sm_listoffsets_resp_topic_t st[] = { { S("t1"), 2, sp } };
     for (int16_t v = 0; v <= 5; v++) {
         sm_listoffsets_req_t rq = { -1, 1, 1, qt }, rd;
-        ROUNDTRIP(ListOffsetsRequest, sm_listoffsets_req_t, v, &rq, &rd);
+        SM_TEST_ROUNDTRIP(ListOffsetsRequest, sm_listoffsets_req_t, v, &rq, &rd);
         ck_assert_int_eq(rd.replica_id, -1);
         ck_assert_int_eq(rd.isolation_level, v >= 2 ? 1 : 0);
         ck_assert_int_eq(rd.n_topics, 1);
@@ -552,7 +482,7 @@ START_TEST(test_listoffsets)
         ck_assert_int_eq(p[0].max_num_offsets, v == 0 ? 3 : 1);
 
         sm_listoffsets_resp_t rs = { 12, 1, st }, sd;
-        ROUNDTRIP(ListOffsetsResponse, sm_listoffsets_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(ListOffsetsResponse, sm_listoffsets_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.throttle_time_ms, v >= 2 ? 12 : 0);
         const sm_listoffsets_resp_part_t *q = sd.topics[0].partitions;
         if (v == 0) {
@@ -581,27 +511,27 @@ START_TEST(test_createtopics)
     sm_topic_result_t res[] = { { S("a"), 0, NUL }, { S("b"), 36, S("Topic 'b' already exists.") } };
     for (int16_t v = 0; v <= 4; v++) {
         sm_createtopics_req_t rq = { 2, tt, 60000, 1 }, rd;
-        ROUNDTRIP(CreateTopicsRequest, sm_createtopics_req_t, v, &rq, &rd);
+        SM_TEST_ROUNDTRIP(CreateTopicsRequest, sm_createtopics_req_t, v, &rq, &rd);
         ck_assert_int_eq(rd.n_topics, 2);
         const sm_createtopics_topic_t *t = &rd.topics[0];
-        assert_bytes(t->name, S("a"), "name");
+        sm_test_assert_bytes(t->name, S("a"), "name");
         ck_assert_int_eq(t->num_partitions, -1);
         ck_assert_int_eq(t->replication_factor, -1);
         ck_assert_int_eq(t->n_assignments, 2);
         ck_assert_int_eq(t->assignments[1].partition_index, 1);
-        assert_i32s(t->assignments[1].n_broker_ids, t->assignments[1].broker_ids, 2, b1);
+        sm_test_assert_i32s(t->assignments[1].n_broker_ids, t->assignments[1].broker_ids, 2, b1);
         ck_assert_int_eq(t->n_configs, 2);
-        assert_bytes(t->configs[0].value, S("compact"), "config");
+        sm_test_assert_bytes(t->configs[0].value, S("compact"), "config");
         ck_assert_int_eq(t->configs[1].value.len, -1);
         ck_assert_int_eq(rd.topics[1].num_partitions, 3);
         ck_assert_int_eq(rd.timeout_ms, 60000);
         ck_assert_int_eq(rd.validate_only, v >= 1);
 
         sm_createtopics_resp_t rs = { 5, 2, res }, sd;
-        ROUNDTRIP(CreateTopicsResponse, sm_createtopics_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(CreateTopicsResponse, sm_createtopics_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.throttle_time_ms, v >= 2 ? 5 : 0);
         ck_assert_int_eq(sd.topics[1].error_code, 36);
-        assert_bytes(sd.topics[1].error_message, v >= 1 ? res[1].error_message : NUL, "msg");
+        sm_test_assert_bytes(sd.topics[1].error_message, v >= 1 ? res[1].error_message : NUL, "msg");
         ck_assert_int_eq(sd.topics[0].error_message.len, -1);
     }
 }
@@ -613,16 +543,16 @@ START_TEST(test_deletetopics)
     sm_topic_result_t res[] = { { S("a"), 0, NUL }, { S("b"), 3, NUL } };
     for (int16_t v = 0; v <= 3; v++) {
         sm_deletetopics_req_t rq = { 2, names, 30000 }, rd;
-        ROUNDTRIP(DeleteTopicsRequest, sm_deletetopics_req_t, v, &rq, &rd);
+        SM_TEST_ROUNDTRIP(DeleteTopicsRequest, sm_deletetopics_req_t, v, &rq, &rd);
         ck_assert_int_eq(rd.n_topic_names, 2);
-        assert_bytes(rd.topic_names[1], S("b"), "name");
+        sm_test_assert_bytes(rd.topic_names[1], S("b"), "name");
         ck_assert_int_eq(rd.timeout_ms, 30000);
 
         sm_deletetopics_resp_t rs = { 7, 2, res }, sd;
-        ROUNDTRIP(DeleteTopicsResponse, sm_deletetopics_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(DeleteTopicsResponse, sm_deletetopics_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.throttle_time_ms, v >= 1 ? 7 : 0);
         ck_assert_int_eq(sd.n_responses, 2);
-        assert_bytes(sd.responses[1].name, S("b"), "name");
+        sm_test_assert_bytes(sd.responses[1].name, S("b"), "name");
         ck_assert_int_eq(sd.responses[1].error_code, 3);
     }
 }
@@ -636,20 +566,20 @@ START_TEST(test_createpartitions)
     sm_topic_result_t res[] = { { S("a"), 0, NUL }, { S("b"), 37, S("bad") } };
     for (int16_t v = 0; v <= 1; v++) {
         sm_createpartitions_req_t rq = { 2, tt, 1000, 1 }, rd;
-        ROUNDTRIP(CreatePartitionsRequest, sm_createpartitions_req_t, v, &rq, &rd);
+        SM_TEST_ROUNDTRIP(CreatePartitionsRequest, sm_createpartitions_req_t, v, &rq, &rd);
         ck_assert_int_eq(rd.n_topics, 2);
         ck_assert_int_eq(rd.topics[0].count, 4);
         ck_assert_int_eq(rd.topics[0].n_assignments, 2);
-        assert_i32s(rd.topics[0].assignments[1].n_broker_ids, rd.topics[0].assignments[1].broker_ids, 2, b1);
+        sm_test_assert_i32s(rd.topics[0].assignments[1].n_broker_ids, rd.topics[0].assignments[1].broker_ids, 2, b1);
         ck_assert_int_eq(rd.topics[1].n_assignments, -1);
         ck_assert_int_eq(rd.timeout_ms, 1000);
         ck_assert_int_eq(rd.validate_only, 1);
 
         sm_createpartitions_resp_t rs = { 3, 2, res }, sd;
-        ROUNDTRIP(CreatePartitionsResponse, sm_createpartitions_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(CreatePartitionsResponse, sm_createpartitions_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.throttle_time_ms, 3);
         ck_assert_int_eq(sd.results[1].error_code, 37);
-        assert_bytes(sd.results[1].error_message, S("bad"), "msg");
+        sm_test_assert_bytes(sd.results[1].error_message, S("bad"), "msg");
         ck_assert_int_eq(sd.results[0].error_message.len, -1);
     }
 }
@@ -667,20 +597,20 @@ START_TEST(test_describeconfigs)
     sm_describeconfigs_result_t res[] = { { 0, NUL, 2, S("t1"), 2, cc }, { 3, S("nope"), 2, S("t2"), 0, NULL } };
     for (int16_t v = 0; v <= 2; v++) {
         sm_describeconfigs_req_t rq = { 2, rr, 1 }, rd;
-        ROUNDTRIP(DescribeConfigsRequest, sm_describeconfigs_req_t, v, &rq, &rd);
+        SM_TEST_ROUNDTRIP(DescribeConfigsRequest, sm_describeconfigs_req_t, v, &rq, &rd);
         ck_assert_int_eq(rd.n_resources, 2);
         ck_assert_int_eq(rd.resources[0].resource_type, 2);
-        assert_bytes(rd.resources[0].configuration_keys[0], S("retention.ms"), "key");
+        sm_test_assert_bytes(rd.resources[0].configuration_keys[0], S("retention.ms"), "key");
         ck_assert_int_eq(rd.resources[1].n_configuration_keys, -1);
-        assert_bytes(rd.resources[1].resource_name, S("0"), "name");
+        sm_test_assert_bytes(rd.resources[1].resource_name, S("0"), "name");
         ck_assert_int_eq(rd.include_synonyms, v >= 1);
 
         sm_describeconfigs_resp_t rs = { 0, 2, res }, sd;
-        ROUNDTRIP(DescribeConfigsResponse, sm_describeconfigs_resp_t, v, &rs, &sd);
+        SM_TEST_ROUNDTRIP(DescribeConfigsResponse, sm_describeconfigs_resp_t, v, &rs, &sd);
         ck_assert_int_eq(sd.n_results, 2);
         const sm_describeconfigs_config_t *c = sd.results[0].configs;
         ck_assert_int_eq(sd.results[0].n_configs, 2);
-        assert_bytes(c[0].value, S("1000"), "value");
+        sm_test_assert_bytes(c[0].value, S("1000"), "value");
         ck_assert_int_eq(c[1].value.len, -1);
         ck_assert_int_eq(c[1].read_only, 1);
         ck_assert_int_eq(c[1].is_sensitive, 1);
@@ -688,11 +618,11 @@ START_TEST(test_describeconfigs)
         ck_assert_int_eq(c[0].config_source, v >= 1 ? 1 : -1);
         ck_assert_int_eq(c[0].n_synonyms, v >= 1 ? 1 : 0);
         if (v >= 1) {
-            assert_bytes(c[0].synonyms[0].name, S("log.retention.ms"), "syn");
+            sm_test_assert_bytes(c[0].synonyms[0].name, S("log.retention.ms"), "syn");
             ck_assert_int_eq(c[0].synonyms[0].value.len, -1);
             ck_assert_int_eq(c[0].synonyms[0].source, 5);
         }
-        assert_bytes(sd.results[1].error_message, S("nope"), "msg");
+        sm_test_assert_bytes(sd.results[1].error_message, S("nope"), "msg");
         ck_assert_int_eq(sd.results[1].error_code, 3);
     }
 }
@@ -709,37 +639,37 @@ START_TEST(test_hostile)
     /* Array count far beyond the bytes present: rejected before allocating. */
     static const uint8_t huge[] = { 0x7f, 0xff, 0xff, 0xff, 0, 1, 'a' };
     sm_reader_init(&r, huge, sizeof(huge));
-    ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 1, &arena, &mq), -1);
-    ck_assert_uint_le(arena.total, 4096);
+    ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 1, &sm_test_arena, &mq), -1);
+    ck_assert_uint_le(sm_test_arena.total, 4096);
     /* Negative counts other than -1, and null where not nullable. */
     static const uint8_t neg[] = { 0xff, 0xff, 0xff, 0xfe };
     sm_reader_init(&r, neg, sizeof(neg));
-    ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 1, &arena, &mq), -1);
+    ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 1, &sm_test_arena, &mq), -1);
     static const uint8_t null_v0[] = { 0xff, 0xff, 0xff, 0xff };
     sm_reader_init(&r, null_v0, sizeof(null_v0));
-    ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 0, &arena, &mq), -1);
+    ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 0, &sm_test_arena, &mq), -1);
     sm_reader_init(&r, null_v0, sizeof(null_v0));
-    ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 1, &arena, &mq), 0);
+    ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 1, &sm_test_arena, &mq), 0);
     ck_assert_int_eq(mq.n_topics, -1);
     /* Produce v0 with a topic name of length -2. */
     static const uint8_t badstr[] = { 0, 1, 0, 0, 0, 10, 0, 0, 0, 1, 0xff, 0xfe, 0, 0, 0, 0 };
     sm_reader_init(&r, badstr, sizeof(badstr));
-    ck_assert_int_eq(sm_proto_decode_ProduceRequest(&r, 0, &arena, &pq), -1);
+    ck_assert_int_eq(sm_proto_decode_ProduceRequest(&r, 0, &sm_test_arena, &pq), -1);
     /* Records longer than the frame. */
     static const uint8_t badrec[] = { 0, 1, 0, 0, 0, 10, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 1,
                                       0, 0, 0, 0, 0x10, 0, 0, 0, 1, 2 };
     sm_reader_init(&r, badrec, sizeof(badrec));
-    ck_assert_int_eq(sm_proto_decode_ProduceRequest(&r, 0, &arena, &pq), -1);
+    ck_assert_int_eq(sm_proto_decode_ProduceRequest(&r, 0, &sm_test_arena, &pq), -1);
     /* Versions outside the codec's range are refused. */
     sm_reader_init(&r, NULL, 0);
-    ck_assert_int_eq(sm_proto_decode_FetchRequest(&r, 12, &arena, &fq), -1);
+    ck_assert_int_eq(sm_proto_decode_FetchRequest(&r, 12, &sm_test_arena, &fq), -1);
     sm_reader_init(&r, NULL, 0);
-    ck_assert_int_eq(sm_proto_decode_FetchRequest(&r, -1, &arena, &fq), -1);
+    ck_assert_int_eq(sm_proto_decode_FetchRequest(&r, -1, &sm_test_arena, &fq), -1);
     /* Compact array count overflowing a uvarint (ApiVersions v3 response). */
     static const uint8_t badvar[] = { 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f };
     sm_apiversions_resp_t ar;
     sm_reader_init(&r, badvar, sizeof(badvar));
-    ck_assert_int_eq(sm_proto_decode_ApiVersionsResponse(&r, 3, &arena, &ar), -1);
+    ck_assert_int_eq(sm_proto_decode_ApiVersionsResponse(&r, 3, &sm_test_arena, &ar), -1);
 }
 END_TEST
 
@@ -772,11 +702,11 @@ START_TEST(test_mutations)
         }
         sm_reader_t r;
         sm_reader_init(&r, p, src->len);
-        sm_arena_reset(&arena);
+        sm_arena_reset(&sm_test_arena);
         union { sm_createtopics_req_t c; sm_fetch_req_t f; sm_metadata_req_t m; } u;
-        int rc = iter % 3 == 0 ? sm_proto_decode_CreateTopicsRequest(&r, 4, &arena, &u.c)
-               : iter % 3 == 1 ? sm_proto_decode_FetchRequest(&r, 11, &arena, &u.f)
-                               : sm_proto_decode_MetadataRequest(&r, 8, &arena, &u.m);
+        int rc = iter % 3 == 0 ? sm_proto_decode_CreateTopicsRequest(&r, 4, &sm_test_arena, &u.c)
+               : iter % 3 == 1 ? sm_proto_decode_FetchRequest(&r, 11, &sm_test_arena, &u.f)
+                               : sm_proto_decode_MetadataRequest(&r, 8, &sm_test_arena, &u.m);
         ck_assert(rc == 0 || rc == -1);
         free(p);
     }
@@ -852,15 +782,14 @@ END_TEST
 
 /* ------------------------------------------------------- golden frames */
 
+/* A golden frame from tests/data/frames/ (heap; the caller frees it). */
 static uint8_t *
 load_frame(const char *name, size_t *len)
 {
-    const char *top = getenv("SAMSA_TOP_SRCDIR");
-    char *path = sm_asprintf("%s/tests/data/frames/%s", top ? top : ".", name);
-    char *data = sm_read_file(path, 1 << 20, len);
-    ck_assert_msg(data != NULL, "cannot read %s", path);
-    free(path);
-    return (uint8_t *)data;
+    char *rel = sm_asprintf("tests/data/frames/%s", name);
+    uint8_t *data = (uint8_t *)sm_test_read_src(".", rel, len);
+    free(rel);
+    return data;
 }
 
 /* kcat 1.7.1 (librdkafka 2.0.2): ApiVersions v3, header v2, compact strings. */
@@ -879,11 +808,11 @@ START_TEST(test_golden_kcat)
     ck_assert_int_eq(h.api_version, 3);
     ck_assert_int_eq(h.hdr_version, 2);
     ck_assert_int_eq(h.correlation_id, 1);
-    assert_bytes(h.client_id, S("rdkafka"), "client_id");
-    ck_assert_int_eq(sm_proto_decode_ApiVersionsRequest(&r, h.api_version, &arena, &q), 0);
+    sm_test_assert_bytes(h.client_id, S("rdkafka"), "client_id");
+    ck_assert_int_eq(sm_proto_decode_ApiVersionsRequest(&r, h.api_version, &sm_test_arena, &q), 0);
     ck_assert_uint_eq(sm_reader_remaining(&r), 0);
-    assert_bytes(q.client_software_name, S("librdkafka"), "software name");
-    assert_bytes(q.client_software_version, S("2.0.2"), "software version");
+    sm_test_assert_bytes(q.client_software_name, S("librdkafka"), "software name");
+    sm_test_assert_bytes(q.client_software_version, S("2.0.2"), "software version");
     ck_assert(sm_proto_apiversions_valid_name(q.client_software_name));
     ck_assert(sm_proto_apiversions_valid_name(q.client_software_version));
 
@@ -915,19 +844,19 @@ START_TEST(test_golden_kafka_python)
         sm_reader_init(&r, f + off + 4, sz);
         ck_assert_int_eq(sm_proto_decode_RequestHeader(&r, &h), 0);
         ck_assert_int_eq(h.hdr_version, 1);
-        assert_bytes(h.client_id, S("kafka-python-producer-1"), "client_id");
+        sm_test_assert_bytes(h.client_id, S("kafka-python-producer-1"), "client_id");
         if (frames == 0) {
             sm_apiversions_req_t q;
             ck_assert_int_eq(h.api_key, SM_API_APIVERSIONS);
             ck_assert_int_eq(h.api_version, 0);
             ck_assert_int_eq(h.correlation_id, 1);
-            ck_assert_int_eq(sm_proto_decode_ApiVersionsRequest(&r, 0, &arena, &q), 0);
+            ck_assert_int_eq(sm_proto_decode_ApiVersionsRequest(&r, 0, &sm_test_arena, &q), 0);
         } else {
             sm_metadata_req_t q;
             ck_assert_int_eq(h.api_key, SM_API_METADATA);
             ck_assert_int_eq(h.api_version, 0);
             ck_assert_int_eq(h.correlation_id, 2);
-            ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 0, &arena, &q), 0);
+            ck_assert_int_eq(sm_proto_decode_MetadataRequest(&r, 0, &sm_test_arena, &q), 0);
             ck_assert_int_eq(q.n_topics, 0);   /* v0: empty = all topics */
         }
         ck_assert_uint_eq(sm_reader_remaining(&r), 0);
@@ -951,7 +880,7 @@ proto_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("apis");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_codec_setup, sm_test_codec_teardown);
     tcase_add_test(tc, test_apiversions);
     tcase_add_test(tc, test_apiversions_unsupported);
     tcase_add_test(tc, test_metadata);
@@ -969,7 +898,7 @@ proto_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hostile");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_codec_setup, sm_test_codec_teardown);
     tcase_add_test(tc, test_hostile);
     tcase_add_test(tc, test_mutations);
     tcase_add_test(tc, test_golden_kcat);
@@ -981,9 +910,5 @@ proto_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(proto_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(proto_suite());
 }

@@ -24,77 +24,12 @@
 #include "proto/sm_group_records.h"
 #include "proto/sm_proto.h"
 #include "proto/sm_proto_group.h"
+#include "sm_test.h"
 
-static sm_arena_t arena;
-/* Encoded buffers outlive the round trip because decoded views point into them. */
-static uint8_t *kept[256];
-static int n_kept;
-
-static void setup(void) { sm_arena_init(&arena, 256); n_kept = 0; }
-static void
-teardown(void)
-{
-    sm_arena_free(&arena);
-    while (n_kept > 0) free(kept[--n_kept]);
-}
-
-static void
-keep(sm_wbuf_t *w)
-{
-    size_t len;
-    ck_assert_int_lt(n_kept, (int)SM_ARRAY_SIZE(kept));
-    kept[n_kept++] = sm_wbuf_steal(w, &len);
-}
-
-#define S(x) SM_BYTES_STR(x)
-#define NUL SM_BYTES_NULL
-
-static void
-assert_bytes(sm_bytes_t got, sm_bytes_t want, const char *what)
-{
-    ck_assert_msg(got.len == want.len, "%s: len %d != %d", what, got.len, want.len);
-    if (want.len > 0) ck_assert_msg(memcmp(got.ptr, want.ptr, (size_t)want.len) == 0, "%s differs", what);
-}
-
-static void
-assert_i32s(int32_t n1, const int32_t *a, int32_t n2, const int32_t *b)
-{
-    ck_assert_int_eq(n1, n2);
-    for (int32_t i = 0; i < n1; i++) ck_assert_int_eq(a[i], b[i]);
-}
-
-/* Round trip of an API body; see the file comment. Prefixes are copied into
- * exactly sized heap buffers so an over-read shows up under ASan/valgrind. */
-#define ROUNDTRIP(NAME, T, ver, in, out)                                                    \
-    do {                                                                                    \
-        sm_wbuf_t w_, w2_;                                                                  \
-        sm_reader_t r_;                                                                     \
-        sm_wbuf_init(&w_, 64);                                                              \
-        sm_wbuf_init(&w2_, 64);                                                             \
-        sm_proto_encode_##NAME(&w_, (ver), (in));                                           \
-        sm_reader_init(&r_, w_.data, w_.len);                                               \
-        ck_assert_msg(sm_proto_decode_##NAME(&r_, (ver), &arena, (out)) == 0,               \
-                      #NAME " v%d decode failed", (ver));                                   \
-        ck_assert_uint_eq(sm_reader_remaining(&r_), 0);                                     \
-        sm_proto_encode_##NAME(&w2_, (ver), (out));                                         \
-        ck_assert_uint_eq(w2_.len, w_.len);                                                 \
-        ck_assert_msg(memcmp(w2_.data, w_.data, w_.len) == 0, #NAME " v%d re-encode", (ver)); \
-        for (size_t cut_ = 0; cut_ < w_.len; cut_++) {                                      \
-            uint8_t *p_ = sm_malloc(cut_ ? cut_ : 1);                                       \
-            memcpy(p_, w_.data, cut_);                                                      \
-            T tmp_;                                                                         \
-            sm_reader_init(&r_, p_, cut_);                                                  \
-            ck_assert_msg(sm_proto_decode_##NAME(&r_, (ver), &arena, &tmp_) == -1,          \
-                          #NAME " v%d: prefix %zu/%zu decoded", (ver), cut_, w_.len);        \
-            free(p_);                                                                       \
-        }                                                                                   \
-        keep(&w_);                                                                          \
-        sm_wbuf_free(&w2_);                                                                 \
-    } while (0)
-
-/* The same for the group records, whose encoders take the version and whose
- * decoders read it from the payload. ARGS are the decoder's extra leading
- * arguments after the reader (the arena, or nothing). */
+/* The round trip (see SM_TEST_ROUNDTRIP) for the group records, whose
+ * encoders take the version and whose decoders read it from the payload.
+ * ARGS are the decoder's extra leading arguments after the reader (the
+ * arena, or nothing). */
 #define REC_ROUNDTRIP(ENC, DEC, T, ver, in, out, ...)                                       \
     do {                                                                                    \
         sm_wbuf_t w_, w2_;                                                                  \
@@ -109,16 +44,8 @@ assert_i32s(int32_t n1, const int32_t *a, int32_t n2, const int32_t *b)
         ENC(&w2_, (ver), (out));                                                            \
         ck_assert_uint_eq(w2_.len, w_.len);                                                 \
         ck_assert_msg(memcmp(w2_.data, w_.data, w_.len) == 0, #ENC " v%d re-encode", (ver)); \
-        for (size_t cut_ = 0; cut_ < w_.len; cut_++) {                                      \
-            uint8_t *p_ = sm_malloc(cut_ ? cut_ : 1);                                       \
-            memcpy(p_, w_.data, cut_);                                                      \
-            T tmp_;                                                                         \
-            sm_reader_init(&r_, p_, cut_);                                                  \
-            ck_assert_msg(DEC(&r_, __VA_ARGS__ &tmp_) == -1, #DEC " v%d: prefix %zu/%zu", \
-                          (ver), cut_, w_.len);                                             \
-            free(p_);                                                                       \
-        }                                                                                   \
-        keep(&w_);                                                                          \
+        SM_TEST_REJECT_PREFIXES(T, w_.data, w_.len, DEC(&r_, __VA_ARGS__ &tmp_), #DEC, (ver)); \
+        sm_test_keep(&w_);                                                                  \
         sm_wbuf_free(&w2_);                                                                 \
     } while (0)
 
@@ -152,24 +79,24 @@ START_TEST(test_findcoordinator)
 {
     for (int16_t v = 0; v <= 2; v++) {
         sm_findcoordinator_req_t in = { .key = S("my-group"), .key_type = 1 }, out;
-        ROUNDTRIP(FindCoordinatorRequest, sm_findcoordinator_req_t, v, &in, &out);
-        assert_bytes(out.key, S("my-group"), "key");
+        SM_TEST_ROUNDTRIP(FindCoordinatorRequest, sm_findcoordinator_req_t, v, &in, &out);
+        sm_test_assert_bytes(out.key, S("my-group"), "key");
         ck_assert_int_eq(out.key_type, v >= 1 ? 1 : 0);
 
         sm_findcoordinator_resp_t rin = {
             .throttle_time_ms = 7, .error_code = 15, .error_message = S("not yet"),
             .node_id = 3, .host = S("broker3.example"), .port = 9093,
         }, rout;
-        ROUNDTRIP(FindCoordinatorResponse, sm_findcoordinator_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(FindCoordinatorResponse, sm_findcoordinator_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 1 ? 7 : 0);
         ck_assert_int_eq(rout.error_code, 15);
-        assert_bytes(rout.error_message, v >= 1 ? S("not yet") : NUL, "error_message");
+        sm_test_assert_bytes(rout.error_message, v >= 1 ? S("not yet") : NUL, "error_message");
         ck_assert_int_eq(rout.node_id, 3);
-        assert_bytes(rout.host, S("broker3.example"), "host");
+        sm_test_assert_bytes(rout.host, S("broker3.example"), "host");
         ck_assert_int_eq(rout.port, 9093);
         /* Null error message (the normal case) survives v1+. */
         rin.error_message = NUL;
-        ROUNDTRIP(FindCoordinatorResponse, sm_findcoordinator_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(FindCoordinatorResponse, sm_findcoordinator_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.error_message.len, -1);
     }
 }
@@ -189,17 +116,17 @@ START_TEST(test_joingroup)
             .n_protocols = 2, .protocols = protos,
         }, out;
         protos[0].metadata.len = 8;
-        ROUNDTRIP(JoinGroupRequest, sm_joingroup_req_t, v, &in, &out);
-        assert_bytes(out.group_id, S("g"), "group_id");
+        SM_TEST_ROUNDTRIP(JoinGroupRequest, sm_joingroup_req_t, v, &in, &out);
+        sm_test_assert_bytes(out.group_id, S("g"), "group_id");
         ck_assert_int_eq(out.session_timeout_ms, 10000);
         ck_assert_int_eq(out.rebalance_timeout_ms, v >= 1 ? 300000 : -1);
-        assert_bytes(out.member_id, S("m-1"), "member_id");
-        assert_bytes(out.group_instance_id, v >= 5 ? S("inst-1") : NUL, "group_instance_id");
-        assert_bytes(out.protocol_type, S("consumer"), "protocol_type");
+        sm_test_assert_bytes(out.member_id, S("m-1"), "member_id");
+        sm_test_assert_bytes(out.group_instance_id, v >= 5 ? S("inst-1") : NUL, "group_instance_id");
+        sm_test_assert_bytes(out.protocol_type, S("consumer"), "protocol_type");
         ck_assert_int_eq(out.n_protocols, 2);
-        assert_bytes(out.protocols[0].name, S("range"), "proto name");
-        assert_bytes(out.protocols[0].metadata, protos[0].metadata, "proto metadata");
-        assert_bytes(out.protocols[1].name, S("roundrobin"), "proto name 2");
+        sm_test_assert_bytes(out.protocols[0].name, S("range"), "proto name");
+        sm_test_assert_bytes(out.protocols[0].metadata, protos[0].metadata, "proto metadata");
+        sm_test_assert_bytes(out.protocols[1].name, S("roundrobin"), "proto name 2");
         ck_assert_int_eq(out.protocols[1].metadata.len, 0);
 
         sm_joingroup_member_t mem[2] = {
@@ -209,16 +136,16 @@ START_TEST(test_joingroup)
             .throttle_time_ms = 5, .error_code = 0, .generation_id = 4, .protocol_name = S("range"),
             .leader = S("m-1"), .member_id = S("m-2"), .n_members = 2, .members = mem,
         }, rout;
-        ROUNDTRIP(JoinGroupResponse, sm_joingroup_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(JoinGroupResponse, sm_joingroup_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 2 ? 5 : 0);
         ck_assert_int_eq(rout.generation_id, 4);
-        assert_bytes(rout.protocol_name, S("range"), "protocol_name");
-        assert_bytes(rout.leader, S("m-1"), "leader");
-        assert_bytes(rout.member_id, S("m-2"), "member_id");
+        sm_test_assert_bytes(rout.protocol_name, S("range"), "protocol_name");
+        sm_test_assert_bytes(rout.leader, S("m-1"), "leader");
+        sm_test_assert_bytes(rout.member_id, S("m-2"), "member_id");
         ck_assert_int_eq(rout.n_members, 2);
-        assert_bytes(rout.members[0].member_id, S("m-1"), "m0");
-        assert_bytes(rout.members[0].group_instance_id, v >= 5 ? S("inst-1") : NUL, "m0 inst");
-        assert_bytes(rout.members[0].metadata, S("sub1"), "m0 md");
+        sm_test_assert_bytes(rout.members[0].member_id, S("m-1"), "m0");
+        sm_test_assert_bytes(rout.members[0].group_instance_id, v >= 5 ? S("inst-1") : NUL, "m0 inst");
+        sm_test_assert_bytes(rout.members[0].metadata, S("sub1"), "m0 md");
         ck_assert_int_eq(rout.members[1].group_instance_id.len, -1);
         ck_assert_int_eq(rout.members[1].metadata.len, 0);
 
@@ -226,7 +153,7 @@ START_TEST(test_joingroup)
          * name is written as "" (not nullable before v7). */
         sm_joingroup_resp_t err = { .error_code = 79, .generation_id = -1, .protocol_name = NUL,
                                     .leader = S(""), .member_id = S("new-id") };
-        ROUNDTRIP(JoinGroupResponse, sm_joingroup_resp_t, v, &err, &rout);
+        SM_TEST_ROUNDTRIP(JoinGroupResponse, sm_joingroup_resp_t, v, &err, &rout);
         ck_assert_int_eq(rout.error_code, 79);
         ck_assert_int_eq(rout.generation_id, -1);
         ck_assert_int_eq(rout.protocol_name.len, 0);
@@ -267,26 +194,26 @@ START_TEST(test_golden_joingroup_v5)
     ck_assert_int_eq(h.api_key, SM_API_JOINGROUP);
     ck_assert_int_eq(h.api_version, 5);
     ck_assert_int_eq(h.correlation_id, 42);
-    assert_bytes(h.client_id, S("cli"), "client_id");
-    ck_assert_int_eq(sm_proto_decode_JoinGroupRequest(&r, 5, &arena, &req), 0);
+    sm_test_assert_bytes(h.client_id, S("cli"), "client_id");
+    ck_assert_int_eq(sm_proto_decode_JoinGroupRequest(&r, 5, &sm_test_arena, &req), 0);
     ck_assert_uint_eq(sm_reader_remaining(&r), 0);
-    assert_bytes(req.group_id, S("g1"), "group_id");
+    sm_test_assert_bytes(req.group_id, S("g1"), "group_id");
     ck_assert_int_eq(req.session_timeout_ms, 10000);
     ck_assert_int_eq(req.rebalance_timeout_ms, 300000);
     ck_assert_int_eq(req.member_id.len, 0);
     ck_assert_int_eq(req.group_instance_id.len, -1);
-    assert_bytes(req.protocol_type, S("consumer"), "protocol_type");
+    sm_test_assert_bytes(req.protocol_type, S("consumer"), "protocol_type");
     ck_assert_int_eq(req.n_protocols, 1);
-    assert_bytes(req.protocols[0].name, S("range"), "protocol");
+    sm_test_assert_bytes(req.protocols[0].name, S("range"), "protocol");
     ck_assert_int_eq(req.protocols[0].metadata.len, 17);
 
     /* The embedded subscription. */
     sm_consumer_subscription_t sub;
     sm_reader_init(&r, req.protocols[0].metadata.ptr, (size_t)req.protocols[0].metadata.len);
-    ck_assert_int_eq(sm_group_decode_ConsumerProtocolSubscription(&r, &arena, &sub), 0);
+    ck_assert_int_eq(sm_group_decode_ConsumerProtocolSubscription(&r, &sm_test_arena, &sub), 0);
     ck_assert_int_eq(sub.version, 1);
     ck_assert_int_eq(sub.n_topics, 1);
-    assert_bytes(sub.topics[0], S("t"), "topic");
+    sm_test_assert_bytes(sub.topics[0], S("t"), "topic");
     ck_assert_int_eq(sub.user_data.len, -1);
     ck_assert_int_eq(sub.n_owned_partitions, 0);
 
@@ -323,27 +250,27 @@ START_TEST(test_syncgroup)
         sm_syncgroup_req_t in = { .group_id = S("g"), .generation_id = 9, .member_id = S("m-1"),
                                   .group_instance_id = S("i"), .n_assignments = 2, .assignments = as },
                            out;
-        ROUNDTRIP(SyncGroupRequest, sm_syncgroup_req_t, v, &in, &out);
-        assert_bytes(out.group_id, S("g"), "group_id");
+        SM_TEST_ROUNDTRIP(SyncGroupRequest, sm_syncgroup_req_t, v, &in, &out);
+        sm_test_assert_bytes(out.group_id, S("g"), "group_id");
         ck_assert_int_eq(out.generation_id, 9);
-        assert_bytes(out.member_id, S("m-1"), "member_id");
-        assert_bytes(out.group_instance_id, v >= 3 ? S("i") : NUL, "instance");
+        sm_test_assert_bytes(out.member_id, S("m-1"), "member_id");
+        sm_test_assert_bytes(out.group_instance_id, v >= 3 ? S("i") : NUL, "instance");
         ck_assert_int_eq(out.n_assignments, 2);
-        assert_bytes(out.assignments[0].member_id, S("m-1"), "a0");
-        assert_bytes(out.assignments[0].assignment, S("assign-1"), "a0 data");
+        sm_test_assert_bytes(out.assignments[0].member_id, S("m-1"), "a0");
+        sm_test_assert_bytes(out.assignments[0].assignment, S("assign-1"), "a0 data");
         ck_assert_int_eq(out.assignments[1].assignment.len, 0);
 
         /* A follower sends no assignments. */
         in.n_assignments = 0;
-        ROUNDTRIP(SyncGroupRequest, sm_syncgroup_req_t, v, &in, &out);
+        SM_TEST_ROUNDTRIP(SyncGroupRequest, sm_syncgroup_req_t, v, &in, &out);
         ck_assert_int_eq(out.n_assignments, 0);
 
         sm_syncgroup_resp_t rin = { .throttle_time_ms = 3, .error_code = 27, .assignment = S("xyz") },
                             rout;
-        ROUNDTRIP(SyncGroupResponse, sm_syncgroup_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(SyncGroupResponse, sm_syncgroup_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 1 ? 3 : 0);
         ck_assert_int_eq(rout.error_code, 27);
-        assert_bytes(rout.assignment, S("xyz"), "assignment");
+        sm_test_assert_bytes(rout.assignment, S("xyz"), "assignment");
     }
 }
 END_TEST
@@ -352,14 +279,14 @@ START_TEST(test_heartbeat)
 {
     for (int16_t v = 0; v <= 3; v++) {
         sm_heartbeat_req_t in = { S("grp"), 12, S("member"), S("static-1") }, out;
-        ROUNDTRIP(HeartbeatRequest, sm_heartbeat_req_t, v, &in, &out);
-        assert_bytes(out.group_id, S("grp"), "group");
+        SM_TEST_ROUNDTRIP(HeartbeatRequest, sm_heartbeat_req_t, v, &in, &out);
+        sm_test_assert_bytes(out.group_id, S("grp"), "group");
         ck_assert_int_eq(out.generation_id, 12);
-        assert_bytes(out.member_id, S("member"), "member");
-        assert_bytes(out.group_instance_id, v >= 3 ? S("static-1") : NUL, "instance");
+        sm_test_assert_bytes(out.member_id, S("member"), "member");
+        sm_test_assert_bytes(out.group_instance_id, v >= 3 ? S("static-1") : NUL, "instance");
 
         sm_heartbeat_resp_t rin = { 100, 22 }, rout;
-        ROUNDTRIP(HeartbeatResponse, sm_heartbeat_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(HeartbeatResponse, sm_heartbeat_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 1 ? 100 : 0);
         ck_assert_int_eq(rout.error_code, 22);
     }
@@ -374,33 +301,33 @@ START_TEST(test_leavegroup)
         sm_leavegroup_member_t mem[2] = { { S("a"), S("ia") }, { S("b"), NUL } };
         sm_leavegroup_req_t in = { .group_id = S("g"), .member_id = S("solo"), .n_members = 2,
                                    .members = mem }, out;
-        ROUNDTRIP(LeaveGroupRequest, sm_leavegroup_req_t, v, &in, &out);
-        assert_bytes(out.group_id, S("g"), "group");
+        SM_TEST_ROUNDTRIP(LeaveGroupRequest, sm_leavegroup_req_t, v, &in, &out);
+        sm_test_assert_bytes(out.group_id, S("g"), "group");
         if (v <= 2) {
-            assert_bytes(out.member_id, S("solo"), "member_id");
+            sm_test_assert_bytes(out.member_id, S("solo"), "member_id");
             /* Synthesised one-member batch. */
             ck_assert_int_eq(out.n_members, 1);
-            assert_bytes(out.members[0].member_id, S("solo"), "batch member");
+            sm_test_assert_bytes(out.members[0].member_id, S("solo"), "batch member");
             ck_assert_int_eq(out.members[0].group_instance_id.len, -1);
         } else {
             ck_assert_int_eq(out.member_id.len, 0);
             ck_assert_int_eq(out.n_members, 2);
-            assert_bytes(out.members[0].member_id, S("a"), "m0");
-            assert_bytes(out.members[0].group_instance_id, S("ia"), "m0 inst");
-            assert_bytes(out.members[1].member_id, S("b"), "m1");
+            sm_test_assert_bytes(out.members[0].member_id, S("a"), "m0");
+            sm_test_assert_bytes(out.members[0].group_instance_id, S("ia"), "m0 inst");
+            sm_test_assert_bytes(out.members[1].member_id, S("b"), "m1");
             ck_assert_int_eq(out.members[1].group_instance_id.len, -1);
         }
 
         sm_leavegroup_member_resp_t rm[1] = { { S("a"), S("ia"), 25 } };
         sm_leavegroup_resp_t rin = { .throttle_time_ms = 1, .error_code = 0, .n_members = 1,
                                      .members = rm }, rout;
-        ROUNDTRIP(LeaveGroupResponse, sm_leavegroup_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(LeaveGroupResponse, sm_leavegroup_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 1 ? 1 : 0);
         ck_assert_int_eq(rout.error_code, 0);
         ck_assert_int_eq(rout.n_members, v >= 3 ? 1 : 0);
         if (v >= 3) {
-            assert_bytes(rout.members[0].member_id, S("a"), "resp member");
-            assert_bytes(rout.members[0].group_instance_id, S("ia"), "resp inst");
+            sm_test_assert_bytes(rout.members[0].member_id, S("a"), "resp member");
+            sm_test_assert_bytes(rout.members[0].group_instance_id, S("ia"), "resp inst");
             ck_assert_int_eq(rout.members[0].error_code, 25);
         }
     }
@@ -423,31 +350,31 @@ START_TEST(test_offsetcommit)
             .group_id = S("g"), .generation_id = 3, .member_id = S("m"), .group_instance_id = S("i"),
             .retention_time_ms = 86400000, .n_topics = 1, .topics = topics,
         }, out;
-        ROUNDTRIP(OffsetCommitRequest, sm_offsetcommit_req_t, v, &in, &out);
-        assert_bytes(out.group_id, S("g"), "group");
+        SM_TEST_ROUNDTRIP(OffsetCommitRequest, sm_offsetcommit_req_t, v, &in, &out);
+        sm_test_assert_bytes(out.group_id, S("g"), "group");
         ck_assert_int_eq(out.generation_id, v >= 1 ? 3 : -1);
-        assert_bytes(out.member_id, v >= 1 ? S("m") : S(""), "member");
-        assert_bytes(out.group_instance_id, v >= 7 ? S("i") : NUL, "instance");
+        sm_test_assert_bytes(out.member_id, v >= 1 ? S("m") : S(""), "member");
+        sm_test_assert_bytes(out.group_instance_id, v >= 7 ? S("i") : NUL, "instance");
         ck_assert_int_eq(out.retention_time_ms, v >= 2 && v <= 4 ? 86400000 : -1);
         ck_assert_int_eq(out.n_topics, 1);
-        assert_bytes(out.topics[0].name, S("orders"), "topic");
+        sm_test_assert_bytes(out.topics[0].name, S("orders"), "topic");
         ck_assert_int_eq(out.topics[0].n_partitions, 2);
         const sm_offsetcommit_req_part_t *p = &out.topics[0].partitions[0];
         ck_assert_int_eq(p->partition_index, 0);
         ck_assert(p->committed_offset == 1234567890123LL);
         ck_assert_int_eq(p->committed_leader_epoch, v >= 6 ? 5 : -1);
         ck_assert(p->commit_timestamp == (v == 1 ? 1600000000000LL : -1));
-        assert_bytes(p->committed_metadata, S("md"), "metadata");
+        sm_test_assert_bytes(p->committed_metadata, S("md"), "metadata");
         ck_assert_int_eq(out.topics[0].partitions[1].partition_index, 7);
         ck_assert_int_eq(out.topics[0].partitions[1].committed_metadata.len, -1);
 
         sm_grp_part_err_t pe[2] = { { 0, 0 }, { 7, 12 } };
         sm_grp_topic_err_t te[1] = { { S("orders"), 2, pe } };
         sm_offsetcommit_resp_t rin = { 9, 1, te }, rout;
-        ROUNDTRIP(OffsetCommitResponse, sm_offsetcommit_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(OffsetCommitResponse, sm_offsetcommit_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 3 ? 9 : 0);
         ck_assert_int_eq(rout.n_topics, 1);
-        assert_bytes(rout.topics[0].name, S("orders"), "resp topic");
+        sm_test_assert_bytes(rout.topics[0].name, S("orders"), "resp topic");
         ck_assert_int_eq(rout.topics[0].n_partitions, 2);
         ck_assert_int_eq(rout.topics[0].partitions[1].partition_index, 7);
         ck_assert_int_eq(rout.topics[0].partitions[1].error_code, 12);
@@ -463,16 +390,16 @@ START_TEST(test_offsetfetch)
         int32_t idx[3] = { 0, 1, 5 };
         sm_offsetfetch_req_topic_t t[2] = { { S("a"), 3, idx }, { S("b"), 0, NULL } };
         sm_offsetfetch_req_t in = { S("g"), 2, t }, out;
-        ROUNDTRIP(OffsetFetchRequest, sm_offsetfetch_req_t, v, &in, &out);
-        assert_bytes(out.group_id, S("g"), "group");
+        SM_TEST_ROUNDTRIP(OffsetFetchRequest, sm_offsetfetch_req_t, v, &in, &out);
+        sm_test_assert_bytes(out.group_id, S("g"), "group");
         ck_assert_int_eq(out.n_topics, 2);
-        assert_bytes(out.topics[0].name, S("a"), "t0");
-        assert_i32s(out.topics[0].n_partition_indexes, out.topics[0].partition_indexes, 3, idx);
+        sm_test_assert_bytes(out.topics[0].name, S("a"), "t0");
+        sm_test_assert_i32s(out.topics[0].n_partition_indexes, out.topics[0].partition_indexes, 3, idx);
         ck_assert_int_eq(out.topics[1].n_partition_indexes, 0);
 
         /* All topics: null from v2, written as empty before. */
         sm_offsetfetch_req_t all = { S("g"), -1, NULL };
-        ROUNDTRIP(OffsetFetchRequest, sm_offsetfetch_req_t, v, &all, &out);
+        SM_TEST_ROUNDTRIP(OffsetFetchRequest, sm_offsetfetch_req_t, v, &all, &out);
         ck_assert_int_eq(out.n_topics, v >= 2 ? -1 : 0);
 
         sm_offsetfetch_resp_part_t rp[2] = {
@@ -480,17 +407,17 @@ START_TEST(test_offsetfetch)
         };
         sm_offsetfetch_resp_topic_t rt[1] = { { S("a"), 2, rp } };
         sm_offsetfetch_resp_t rin = { 11, 1, rt, 14 }, rout;
-        ROUNDTRIP(OffsetFetchResponse, sm_offsetfetch_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(OffsetFetchResponse, sm_offsetfetch_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 3 ? 11 : 0);
         ck_assert_int_eq(rout.error_code, v >= 2 ? 14 : 0);
         ck_assert_int_eq(rout.n_topics, 1);
-        assert_bytes(rout.topics[0].name, S("a"), "topic");
+        sm_test_assert_bytes(rout.topics[0].name, S("a"), "topic");
         ck_assert_int_eq(rout.topics[0].n_partitions, 2);
         const sm_offsetfetch_resp_part_t *p = &rout.topics[0].partitions[0];
         ck_assert_int_eq(p->partition_index, 0);
         ck_assert_int_eq(p->committed_offset, 42);
         ck_assert_int_eq(p->committed_leader_epoch, v >= 5 ? 3 : -1);
-        assert_bytes(p->metadata, S("meta"), "meta");
+        sm_test_assert_bytes(p->metadata, S("meta"), "meta");
         ck_assert_int_eq(rout.topics[0].partitions[1].committed_offset, -1);
         ck_assert_int_eq(rout.topics[0].partitions[1].metadata.len, -1);
     }
@@ -509,19 +436,19 @@ START_TEST(test_listgroups)
         ck_assert_uint_eq(w.len, 0);
         sm_reader_t r;
         sm_reader_init(&r, w.data, 0);
-        ck_assert_int_eq(sm_proto_decode_ListGroupsRequest(&r, v, &arena, &out), 0);
+        ck_assert_int_eq(sm_proto_decode_ListGroupsRequest(&r, v, &sm_test_arena, &out), 0);
         ck_assert_int_eq(out.n_states_filter, 0);
         sm_wbuf_free(&w);
 
         sm_listgroups_group_t g[2] = { { S("g1"), S("consumer") }, { S("g2"), S("") } };
         sm_listgroups_resp_t rin = { 2, 0, 2, g }, rout;
-        ROUNDTRIP(ListGroupsResponse, sm_listgroups_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(ListGroupsResponse, sm_listgroups_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 1 ? 2 : 0);
         ck_assert_int_eq(rout.error_code, 0);
         ck_assert_int_eq(rout.n_groups, 2);
-        assert_bytes(rout.groups[0].group_id, S("g1"), "g1");
-        assert_bytes(rout.groups[0].protocol_type, S("consumer"), "ptype");
-        assert_bytes(rout.groups[1].group_id, S("g2"), "g2");
+        sm_test_assert_bytes(rout.groups[0].group_id, S("g1"), "g1");
+        sm_test_assert_bytes(rout.groups[0].protocol_type, S("consumer"), "ptype");
+        sm_test_assert_bytes(rout.groups[1].group_id, S("g2"), "g2");
         ck_assert_int_eq(rout.groups[1].protocol_type.len, 0);
     }
 }
@@ -532,9 +459,9 @@ START_TEST(test_describegroups)
     for (int16_t v = 0; v <= 4; v++) {
         sm_bytes_t names[2] = { S("g1"), S("g2") };
         sm_describegroups_req_t in = { 2, names, 1 }, out;
-        ROUNDTRIP(DescribeGroupsRequest, sm_describegroups_req_t, v, &in, &out);
+        SM_TEST_ROUNDTRIP(DescribeGroupsRequest, sm_describegroups_req_t, v, &in, &out);
         ck_assert_int_eq(out.n_groups, 2);
-        assert_bytes(out.groups[1], S("g2"), "name");
+        sm_test_assert_bytes(out.groups[1], S("g2"), "name");
         ck_assert_int_eq(out.include_authorized_operations, v >= 3 ? 1 : 0);
 
         sm_describegroups_member_t m[1] = { {
@@ -550,22 +477,22 @@ START_TEST(test_describegroups)
               .authorized_operations = INT32_MIN },
         };
         sm_describegroups_resp_t rin = { 4, 2, g }, rout;
-        ROUNDTRIP(DescribeGroupsResponse, sm_describegroups_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(DescribeGroupsResponse, sm_describegroups_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 1 ? 4 : 0);
         ck_assert_int_eq(rout.n_groups, 2);
         const sm_describegroups_group_t *o = &rout.groups[0];
-        assert_bytes(o->group_id, S("g1"), "gid");
-        assert_bytes(o->group_state, S("Stable"), "state");
-        assert_bytes(o->protocol_type, S("consumer"), "ptype");
-        assert_bytes(o->protocol_data, S("range"), "pdata");
+        sm_test_assert_bytes(o->group_id, S("g1"), "gid");
+        sm_test_assert_bytes(o->group_state, S("Stable"), "state");
+        sm_test_assert_bytes(o->protocol_type, S("consumer"), "ptype");
+        sm_test_assert_bytes(o->protocol_data, S("range"), "pdata");
         ck_assert_int_eq(o->authorized_operations, v >= 3 ? 0x1f : INT32_MIN);
         ck_assert_int_eq(o->n_members, 1);
-        assert_bytes(o->members[0].member_id, S("c-1"), "mid");
-        assert_bytes(o->members[0].group_instance_id, v >= 4 ? S("inst") : NUL, "inst");
-        assert_bytes(o->members[0].client_id, S("c"), "cid");
-        assert_bytes(o->members[0].client_host, S("/127.0.0.1"), "host");
-        assert_bytes(o->members[0].member_metadata, S("MD"), "md");
-        assert_bytes(o->members[0].member_assignment, S("AS"), "as");
+        sm_test_assert_bytes(o->members[0].member_id, S("c-1"), "mid");
+        sm_test_assert_bytes(o->members[0].group_instance_id, v >= 4 ? S("inst") : NUL, "inst");
+        sm_test_assert_bytes(o->members[0].client_id, S("c"), "cid");
+        sm_test_assert_bytes(o->members[0].client_host, S("/127.0.0.1"), "host");
+        sm_test_assert_bytes(o->members[0].member_metadata, S("MD"), "md");
+        sm_test_assert_bytes(o->members[0].member_assignment, S("AS"), "as");
         ck_assert_int_eq(rout.groups[1].error_code, 16);
         ck_assert_int_eq(rout.groups[1].n_members, 0);
     }
@@ -577,17 +504,17 @@ START_TEST(test_deletegroups)
     for (int16_t v = 0; v <= 1; v++) {
         sm_bytes_t names[3] = { S("a"), S("bb"), S("") };
         sm_deletegroups_req_t in = { 3, names }, out;
-        ROUNDTRIP(DeleteGroupsRequest, sm_deletegroups_req_t, v, &in, &out);
+        SM_TEST_ROUNDTRIP(DeleteGroupsRequest, sm_deletegroups_req_t, v, &in, &out);
         ck_assert_int_eq(out.n_groups_names, 3);
-        assert_bytes(out.groups_names[1], S("bb"), "name");
+        sm_test_assert_bytes(out.groups_names[1], S("bb"), "name");
         ck_assert_int_eq(out.groups_names[2].len, 0);
 
         sm_deletegroups_result_t res[2] = { { S("a"), 0 }, { S("bb"), 68 } };
         sm_deletegroups_resp_t rin = { 6, 2, res }, rout;
-        ROUNDTRIP(DeleteGroupsResponse, sm_deletegroups_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(DeleteGroupsResponse, sm_deletegroups_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, 6);
         ck_assert_int_eq(rout.n_results, 2);
-        assert_bytes(rout.results[1].group_id, S("bb"), "gid");
+        sm_test_assert_bytes(rout.results[1].group_id, S("bb"), "gid");
         ck_assert_int_eq(rout.results[1].error_code, 68);
     }
 }
@@ -598,16 +525,16 @@ START_TEST(test_offsetdelete)
     int32_t parts[2] = { 3, 4 };
     sm_offsetdelete_req_topic_t t[1] = { { S("t"), 2, parts } };
     sm_offsetdelete_req_t in = { S("g"), 1, t }, out;
-    ROUNDTRIP(OffsetDeleteRequest, sm_offsetdelete_req_t, 0, &in, &out);
-    assert_bytes(out.group_id, S("g"), "group");
+    SM_TEST_ROUNDTRIP(OffsetDeleteRequest, sm_offsetdelete_req_t, 0, &in, &out);
+    sm_test_assert_bytes(out.group_id, S("g"), "group");
     ck_assert_int_eq(out.n_topics, 1);
-    assert_bytes(out.topics[0].name, S("t"), "topic");
-    assert_i32s(out.topics[0].n_partitions, out.topics[0].partitions, 2, parts);
+    sm_test_assert_bytes(out.topics[0].name, S("t"), "topic");
+    sm_test_assert_i32s(out.topics[0].n_partitions, out.topics[0].partitions, 2, parts);
 
     sm_grp_part_err_t pe[2] = { { 3, 0 }, { 4, 86 } };
     sm_grp_topic_err_t te[1] = { { S("t"), 2, pe } };
     sm_offsetdelete_resp_t rin = { 0, 8, 1, te }, rout;
-    ROUNDTRIP(OffsetDeleteResponse, sm_offsetdelete_resp_t, 0, &rin, &rout);
+    SM_TEST_ROUNDTRIP(OffsetDeleteResponse, sm_offsetdelete_resp_t, 0, &rin, &rout);
     ck_assert_int_eq(rout.error_code, 0);
     ck_assert_int_eq(rout.throttle_time_ms, 8);
     ck_assert_int_eq(rout.topics[0].partitions[1].partition_index, 4);
@@ -634,7 +561,7 @@ dec_join(const uint8_t *p, size_t n, int16_t v)
     sm_reader_t r;
     sm_joingroup_req_t req;
     sm_reader_init(&r, p, n);
-    return sm_proto_decode_JoinGroupRequest(&r, v, &arena, &req);
+    return sm_proto_decode_JoinGroupRequest(&r, v, &sm_test_arena, &req);
 }
 
 START_TEST(test_hostile)
@@ -645,9 +572,9 @@ START_TEST(test_hostile)
         0x00, 0x01, 'g', 0x00, 0x00, 0x27, 0x10, 0x00, 0x00, 0x00, 0x01, 'c',
         0x7f, 0xff, 0xff, 0xff, 0x00, 0x01, 'x', 0x00, 0x00, 0x00,
     };
-    size_t before = arena.total;
+    size_t before = sm_test_arena.total;
     ck_assert_int_eq(dec_join(huge, sizeof(huge), 0), -1);
-    ck_assert_uint_le(arena.total, before + 1024);
+    ck_assert_uint_le(sm_test_arena.total, before + 1024);
     /* Negative count other than -1, and null where not nullable. */
     uint8_t neg[sizeof(huge)];
     memcpy(neg, huge, sizeof(huge));
@@ -667,9 +594,9 @@ START_TEST(test_hostile)
     sm_reader_t r;
     sm_offsetfetch_req_t of;
     sm_reader_init(&r, ofall, sizeof(ofall));
-    ck_assert_int_eq(sm_proto_decode_OffsetFetchRequest(&r, 1, &arena, &of), -1);
+    ck_assert_int_eq(sm_proto_decode_OffsetFetchRequest(&r, 1, &sm_test_arena, &of), -1);
     sm_reader_init(&r, ofall, sizeof(ofall));
-    ck_assert_int_eq(sm_proto_decode_OffsetFetchRequest(&r, 2, &arena, &of), 0);
+    ck_assert_int_eq(sm_proto_decode_OffsetFetchRequest(&r, 2, &sm_test_arena, &of), 0);
     ck_assert_int_eq(of.n_topics, -1);
 
     /* OffsetCommit with a huge partition count under a real topic. */
@@ -679,7 +606,7 @@ START_TEST(test_hostile)
     };
     sm_offsetcommit_req_t oc;
     sm_reader_init(&r, ochuge, sizeof(ochuge));
-    ck_assert_int_eq(sm_proto_decode_OffsetCommitRequest(&r, 0, &arena, &oc), -1);
+    ck_assert_int_eq(sm_proto_decode_OffsetCommitRequest(&r, 0, &sm_test_arena, &oc), -1);
 
     /* DescribeGroups response with a huge member count. */
     static const uint8_t dghuge[] = {
@@ -688,7 +615,7 @@ START_TEST(test_hostile)
     };
     sm_describegroups_resp_t dg;
     sm_reader_init(&r, dghuge, sizeof(dghuge));
-    ck_assert_int_eq(sm_proto_decode_DescribeGroupsResponse(&r, 0, &arena, &dg), -1);
+    ck_assert_int_eq(sm_proto_decode_DescribeGroupsResponse(&r, 0, &sm_test_arena, &dg), -1);
 
     /* Group records: huge member count, unknown versions. */
     static const uint8_t gmhuge[] = {
@@ -697,12 +624,12 @@ START_TEST(test_hostile)
     };
     sm_group_metadata_value_t gm;
     sm_reader_init(&r, gmhuge, sizeof(gmhuge));
-    ck_assert_int_eq(sm_group_decode_GroupMetadataValue(&r, &arena, &gm), -1);
+    ck_assert_int_eq(sm_group_decode_GroupMetadataValue(&r, &sm_test_arena, &gm), -1);
     static const uint8_t subhuge[] = { 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0x00, 0x01, 'a' };
     sm_consumer_subscription_t sub;
     sm_reader_init(&r, subhuge, sizeof(subhuge));
-    ck_assert_int_eq(sm_group_decode_ConsumerProtocolSubscription(&r, &arena, &sub), -1);
-    ck_assert_uint_le(arena.total, before + 4096);
+    ck_assert_int_eq(sm_group_decode_ConsumerProtocolSubscription(&r, &sm_test_arena, &sub), -1);
+    ck_assert_uint_le(sm_test_arena.total, before + 4096);
 }
 END_TEST
 
@@ -714,9 +641,9 @@ START_TEST(test_unsupported_versions)
     do {                                                                           \
         T o_;                                                                      \
         sm_reader_init(&r, zeros, sizeof(zeros));                                  \
-        ck_assert_msg(sm_proto_decode_##NAME(&r, (hi) + 1, &arena, &o_) == -1, #NAME " hi+1"); \
+        ck_assert_msg(sm_proto_decode_##NAME(&r, (hi) + 1, &sm_test_arena, &o_) == -1, #NAME " hi+1"); \
         sm_reader_init(&r, zeros, sizeof(zeros));                                  \
-        ck_assert_msg(sm_proto_decode_##NAME(&r, (lo) - 1, &arena, &o_) == -1, #NAME " lo-1"); \
+        ck_assert_msg(sm_proto_decode_##NAME(&r, (lo) - 1, &sm_test_arena, &o_) == -1, #NAME " lo-1"); \
     } while (0)
     UNSUP(FindCoordinatorRequest, sm_findcoordinator_req_t, 0, 2);
     UNSUP(FindCoordinatorResponse, sm_findcoordinator_resp_t, 0, 2);
@@ -757,31 +684,31 @@ START_TEST(test_consumer_protocol)
                                    out;
         REC_ROUNDTRIP(sm_group_encode_ConsumerProtocolSubscription,
                       sm_group_decode_ConsumerProtocolSubscription, sm_consumer_subscription_t, v,
-                      &in, &out, &arena,);
+                      &in, &out, &sm_test_arena,);
         ck_assert_int_eq(out.n_topics, 2);
-        assert_bytes(out.topics[1], S("payments"), "topic");
-        assert_bytes(out.user_data, S("ud"), "user_data");
+        sm_test_assert_bytes(out.topics[1], S("payments"), "topic");
+        sm_test_assert_bytes(out.user_data, S("ud"), "user_data");
         ck_assert_int_eq(out.n_owned_partitions, v >= 1 ? 2 : 0);
         if (v >= 1) {
-            assert_bytes(out.owned_partitions[0].topic, S("orders"), "owned topic");
-            assert_i32s(out.owned_partitions[0].n_partitions, out.owned_partitions[0].partitions, 2, p0);
-            assert_i32s(out.owned_partitions[1].n_partitions, out.owned_partitions[1].partitions, 1, p1);
+            sm_test_assert_bytes(out.owned_partitions[0].topic, S("orders"), "owned topic");
+            sm_test_assert_i32s(out.owned_partitions[0].n_partitions, out.owned_partitions[0].partitions, 2, p0);
+            sm_test_assert_i32s(out.owned_partitions[1].n_partitions, out.owned_partitions[1].partitions, 1, p1);
         }
         in.user_data = NUL;
         REC_ROUNDTRIP(sm_group_encode_ConsumerProtocolSubscription,
                       sm_group_decode_ConsumerProtocolSubscription, sm_consumer_subscription_t, v,
-                      &in, &out, &arena,);
+                      &in, &out, &sm_test_arena,);
         ck_assert_int_eq(out.user_data.len, -1);
 
         sm_consumer_assignment_t ain = { .n_assigned = 2, .assigned = owned, .user_data = S("x") },
                                  aout;
         REC_ROUNDTRIP(sm_group_encode_ConsumerProtocolAssignment,
                       sm_group_decode_ConsumerProtocolAssignment, sm_consumer_assignment_t, v,
-                      &ain, &aout, &arena,);
+                      &ain, &aout, &sm_test_arena,);
         ck_assert_int_eq(aout.n_assigned, 2);
-        assert_bytes(aout.assigned[1].topic, S("payments"), "assigned");
-        assert_i32s(aout.assigned[1].n_partitions, aout.assigned[1].partitions, 1, p1);
-        assert_bytes(aout.user_data, S("x"), "user_data");
+        sm_test_assert_bytes(aout.assigned[1].topic, S("payments"), "assigned");
+        sm_test_assert_i32s(aout.assigned[1].n_partitions, aout.assigned[1].partitions, 1, p1);
+        sm_test_assert_bytes(aout.user_data, S("x"), "user_data");
     }
 
     /* A future version (with extra trailing fields) reads as v1. */
@@ -792,19 +719,19 @@ START_TEST(test_consumer_protocol)
     sm_reader_t r;
     sm_consumer_subscription_t s;
     sm_reader_init(&r, v3, sizeof(v3));
-    ck_assert_int_eq(sm_group_decode_ConsumerProtocolSubscription(&r, &arena, &s), 0);
+    ck_assert_int_eq(sm_group_decode_ConsumerProtocolSubscription(&r, &sm_test_arena, &s), 0);
     ck_assert_int_eq(s.version, 3);
     ck_assert_int_eq(s.n_topics, 1);
-    assert_bytes(s.topics[0], S("a"), "topic");
+    sm_test_assert_bytes(s.topics[0], S("a"), "topic");
     /* Negative version and an empty blob fail. */
     static const uint8_t negv[] = { 0xff, 0xff, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff };
     sm_reader_init(&r, negv, sizeof(negv));
-    ck_assert_int_eq(sm_group_decode_ConsumerProtocolSubscription(&r, &arena, &s), -1);
+    ck_assert_int_eq(sm_group_decode_ConsumerProtocolSubscription(&r, &sm_test_arena, &s), -1);
     sm_consumer_assignment_t as;
     sm_reader_init(&r, negv, sizeof(negv));
-    ck_assert_int_eq(sm_group_decode_ConsumerProtocolAssignment(&r, &arena, &as), -1);
+    ck_assert_int_eq(sm_group_decode_ConsumerProtocolAssignment(&r, &sm_test_arena, &as), -1);
     sm_reader_init(&r, negv, 0);
-    ck_assert_int_eq(sm_group_decode_ConsumerProtocolAssignment(&r, &arena, &as), -1);
+    ck_assert_int_eq(sm_group_decode_ConsumerProtocolAssignment(&r, &sm_test_arena, &as), -1);
 }
 END_TEST
 
@@ -842,8 +769,8 @@ START_TEST(test_offsets_keys)
         check_key_bytes(w.data, w.len, &k);
         ck_assert_int_eq(k.version, v);
         ck_assert(SM_GROUP_KEY_IS_OFFSET(&k));
-        assert_bytes(k.group, S("grp"), "group");
-        assert_bytes(k.topic, S("tp"), "topic");
+        sm_test_assert_bytes(k.group, S("grp"), "group");
+        sm_test_assert_bytes(k.topic, S("tp"), "topic");
         ck_assert_int_eq(k.partition, 9);
         sm_wbuf_free(&w);
     }
@@ -854,7 +781,7 @@ START_TEST(test_offsets_keys)
     ck_assert(memcmp(w.data, gmk, sizeof(gmk)) == 0);
     check_key_bytes(w.data, w.len, &k);
     ck_assert(SM_GROUP_KEY_IS_METADATA(&k));
-    assert_bytes(k.group, S("grp"), "group");
+    sm_test_assert_bytes(k.group, S("grp"), "group");
     ck_assert_int_eq(k.topic.len, -1);
     ck_assert_int_eq(k.partition, -1);
     sm_wbuf_free(&w);
@@ -880,7 +807,7 @@ START_TEST(test_offset_commit_value)
                       sm_offset_commit_value_t, v, &in, &out,);
         ck_assert_int_eq(out.offset, 77);
         ck_assert_int_eq(out.leader_epoch, v >= 3 ? 4 : -1);
-        assert_bytes(out.metadata, S("m"), "metadata");
+        sm_test_assert_bytes(out.metadata, S("m"), "metadata");
         ck_assert(out.commit_timestamp == 1700000000000LL);
         ck_assert(out.expire_timestamp == (v == 1 ? 1800000000000LL : -1));
     }
@@ -928,22 +855,22 @@ START_TEST(test_group_metadata_value)
         /* v0 has no rebalance timeout: decode yields the session timeout, so
          * a v0 round trip only re-encodes identically (v0 omits the field). */
         REC_ROUNDTRIP(sm_group_encode_GroupMetadataValue, sm_group_decode_GroupMetadataValue,
-                      sm_group_metadata_value_t, v, &in, &out, &arena,);
-        assert_bytes(out.protocol_type, S("consumer"), "ptype");
+                      sm_group_metadata_value_t, v, &in, &out, &sm_test_arena,);
+        sm_test_assert_bytes(out.protocol_type, S("consumer"), "ptype");
         ck_assert_int_eq(out.generation, 12);
-        assert_bytes(out.protocol, S("range"), "protocol");
-        assert_bytes(out.leader, S("c-1-uuid"), "leader");
+        sm_test_assert_bytes(out.protocol, S("range"), "protocol");
+        sm_test_assert_bytes(out.leader, S("c-1-uuid"), "leader");
         ck_assert(out.current_state_timestamp == (v >= 2 ? 1650000000000LL : -1));
         ck_assert_int_eq(out.n_members, 2);
         const sm_group_member_md_t *o = &out.members[0];
-        assert_bytes(o->member_id, S("c-1-uuid"), "mid");
-        assert_bytes(o->group_instance_id, v >= 3 ? S("inst") : NUL, "inst");
-        assert_bytes(o->client_id, S("c-1"), "cid");
-        assert_bytes(o->client_host, S("/10.0.0.1"), "host");
+        sm_test_assert_bytes(o->member_id, S("c-1-uuid"), "mid");
+        sm_test_assert_bytes(o->group_instance_id, v >= 3 ? S("inst") : NUL, "inst");
+        sm_test_assert_bytes(o->client_id, S("c-1"), "cid");
+        sm_test_assert_bytes(o->client_host, S("/10.0.0.1"), "host");
         ck_assert_int_eq(o->rebalance_timeout, v >= 1 ? 300000 : 10000);
         ck_assert_int_eq(o->session_timeout, 10000);
-        assert_bytes(o->subscription, S("SUB"), "sub");
-        assert_bytes(o->assignment, S("ASSIGN"), "assign");
+        sm_test_assert_bytes(o->subscription, S("SUB"), "sub");
+        sm_test_assert_bytes(o->assignment, S("ASSIGN"), "assign");
         ck_assert_int_eq(out.members[1].group_instance_id.len, -1);
         ck_assert_int_eq(out.members[1].assignment.len, 0);
 
@@ -952,7 +879,7 @@ START_TEST(test_group_metadata_value)
                                         .protocol = NUL, .leader = NUL,
                                         .current_state_timestamp = 5 };
         REC_ROUNDTRIP(sm_group_encode_GroupMetadataValue, sm_group_decode_GroupMetadataValue,
-                      sm_group_metadata_value_t, v, &e, &out, &arena,);
+                      sm_group_metadata_value_t, v, &e, &out, &sm_test_arena,);
         ck_assert_int_eq(out.protocol.len, -1);
         ck_assert_int_eq(out.leader.len, -1);
         ck_assert_int_eq(out.n_members, 0);
@@ -961,7 +888,7 @@ START_TEST(test_group_metadata_value)
     sm_reader_t r;
     sm_group_metadata_value_t x;
     sm_reader_init(&r, v4, sizeof(v4));
-    ck_assert_int_eq(sm_group_decode_GroupMetadataValue(&r, &arena, &x), -1);
+    ck_assert_int_eq(sm_group_decode_GroupMetadataValue(&r, &sm_test_arena, &x), -1);
 }
 END_TEST
 
@@ -970,7 +897,7 @@ proto_group_suite(void)
 {
     Suite *s = suite_create("proto_group");
     TCase *tc = tcase_create("apis");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_codec_setup, sm_test_codec_teardown);
     tcase_add_test(tc, test_ranges);
     tcase_add_test(tc, test_findcoordinator);
     tcase_add_test(tc, test_joingroup);
@@ -987,13 +914,13 @@ proto_group_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hostile");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_codec_setup, sm_test_codec_teardown);
     tcase_add_test(tc, test_hostile);
     tcase_add_test(tc, test_unsupported_versions);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("records");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_codec_setup, sm_test_codec_teardown);
     tcase_add_test(tc, test_consumer_protocol);
     tcase_add_test(tc, test_offsets_keys);
     tcase_add_test(tc, test_offset_commit_value);
@@ -1005,9 +932,5 @@ proto_group_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(proto_group_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(proto_group_suite());
 }

@@ -29,79 +29,7 @@
 #include "core/sm_util.h"
 #include "proto/sm_proto_interbroker.h"
 #include "repl/sm_ib_client.h"
-
-static sm_arena_t arena;
-static uint8_t *kept[256];
-static int n_kept;
-
-static void setup(void) { sm_arena_init(&arena, 256); n_kept = 0; }
-static void
-teardown(void)
-{
-    sm_arena_free(&arena);
-    while (n_kept > 0) free(kept[--n_kept]);
-}
-
-static void
-keep(sm_wbuf_t *w)
-{
-    size_t len;
-    ck_assert_int_lt(n_kept, (int)SM_ARRAY_SIZE(kept));
-    kept[n_kept++] = sm_wbuf_steal(w, &len);
-}
-
-#define S(x) SM_BYTES_STR(x)
-#define NUL SM_BYTES_NULL
-
-static void
-assert_bytes(sm_bytes_t got, sm_bytes_t want)
-{
-    ck_assert_int_eq(got.len, want.len);
-    if (want.len > 0) ck_assert(memcmp(got.ptr, want.ptr, (size_t)want.len) == 0);
-}
-
-static void
-assert_i32s(int32_t n1, const int32_t *a, int32_t n2, const int32_t *b)
-{
-    ck_assert_int_eq(n1, n2);
-    for (int32_t i = 0; i < n1; i++) ck_assert_int_eq(a[i], b[i]);
-}
-
-/* Encode, decode, re-encode identically, and reject every truncation. */
-#define ROUNDTRIP(NAME, T, ver, in, out)                                                    \
-    do {                                                                                    \
-        sm_wbuf_t w_, w2_;                                                                  \
-        sm_reader_t r_;                                                                     \
-        sm_wbuf_init(&w_, 64);                                                              \
-        sm_wbuf_init(&w2_, 64);                                                             \
-        sm_proto_encode_##NAME(&w_, (ver), (in));                                           \
-        sm_reader_init(&r_, w_.data, w_.len);                                               \
-        ck_assert_msg(sm_proto_decode_##NAME(&r_, (ver), &arena, (out)) == 0,               \
-                      #NAME " v%d decode failed", (ver));                                   \
-        ck_assert_uint_eq(sm_reader_remaining(&r_), 0);                                     \
-        sm_proto_encode_##NAME(&w2_, (ver), (out));                                         \
-        ck_assert_uint_eq(w2_.len, w_.len);                                                 \
-        ck_assert_msg(memcmp(w2_.data, w_.data, w_.len) == 0, #NAME " v%d re-encode", (ver)); \
-        for (size_t cut_ = 0; cut_ < w_.len; cut_++) {                                      \
-            uint8_t *p_ = sm_malloc(cut_ ? cut_ : 1);                                       \
-            memcpy(p_, w_.data, cut_);                                                      \
-            T tmp_;                                                                         \
-            sm_reader_init(&r_, p_, cut_);                                                  \
-            ck_assert_msg(sm_proto_decode_##NAME(&r_, (ver), &arena, &tmp_) == -1,          \
-                          #NAME " v%d: prefix %zu/%zu decoded", (ver), cut_, w_.len);        \
-            free(p_);                                                                       \
-        }                                                                                   \
-        keep(&w_);                                                                          \
-        sm_wbuf_free(&w2_);                                                                 \
-    } while (0)
-
-/* Encode into a fresh buffer and compare with the expected bytes. */
-static void
-assert_wire(sm_wbuf_t *w, const uint8_t *want, size_t n)
-{
-    ck_assert_uint_eq(w->len, n);
-    ck_assert(memcmp(w->data, want, n) == 0);
-}
+#include "sm_test.h"
 
 /* ---------------------------------------------------------------- table */
 
@@ -129,10 +57,10 @@ START_TEST(test_ranges)
     uint8_t zeros[64] = { 0 };
     sm_leaderandisr_req_t lai;
     sm_reader_init(&r0, zeros, sizeof(zeros));
-    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r0, 5, &arena, &lai), -1);
+    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r0, 5, &sm_test_arena, &lai), -1);
     sm_updatemetadata_req_t um;
     sm_reader_init(&r0, zeros, sizeof(zeros));
-    ck_assert_int_eq(sm_proto_decode_UpdateMetadataRequest(&r0, 7, &arena, &um), -1);
+    ck_assert_int_eq(sm_proto_decode_UpdateMetadataRequest(&r0, 7, &sm_test_arena, &um), -1);
 }
 END_TEST
 
@@ -154,7 +82,7 @@ START_TEST(test_leaderandisr)
 
     for (int16_t v = 0; v <= 4; v++) {
         sm_leaderandisr_req_t out;
-        ROUNDTRIP(LeaderAndIsrRequest, sm_leaderandisr_req_t, v, &in, &out);
+        SM_TEST_ROUNDTRIP(LeaderAndIsrRequest, sm_leaderandisr_req_t, v, &in, &out);
         ck_assert_int_eq(out.controller_id, 2);
         ck_assert_int_eq(out.controller_epoch, 7);
         ck_assert(out.broker_epoch == (v >= 2 ? 0x1122334455LL : -1));
@@ -179,12 +107,12 @@ START_TEST(test_leaderandisr)
             ck_assert_int_eq(got[i]->leader, want[i]->leader);
             ck_assert_int_eq(got[i]->leader_epoch, want[i]->leader_epoch);
             ck_assert_int_eq(got[i]->zk_version, want[i]->zk_version);
-            assert_i32s(got[i]->n_isr, got[i]->isr, want[i]->n_isr, want[i]->isr);
-            assert_i32s(got[i]->n_replicas, got[i]->replicas, want[i]->n_replicas, want[i]->replicas);
+            sm_test_assert_i32s(got[i]->n_isr, got[i]->isr, want[i]->n_isr, want[i]->isr);
+            sm_test_assert_i32s(got[i]->n_replicas, got[i]->replicas, want[i]->n_replicas, want[i]->replicas);
             if (v >= 3) {
-                assert_i32s(got[i]->n_adding_replicas, got[i]->adding_replicas, want[i]->n_adding_replicas,
+                sm_test_assert_i32s(got[i]->n_adding_replicas, got[i]->adding_replicas, want[i]->n_adding_replicas,
                             want[i]->adding_replicas);
-                assert_i32s(got[i]->n_removing_replicas, got[i]->removing_replicas, want[i]->n_removing_replicas,
+                sm_test_assert_i32s(got[i]->n_removing_replicas, got[i]->removing_replicas, want[i]->n_removing_replicas,
                             want[i]->removing_replicas);
             } else {
                 ck_assert_int_eq(got[i]->n_adding_replicas, 0);
@@ -202,7 +130,7 @@ START_TEST(test_leaderandisr)
     sm_leaderandisr_resp_t rin = { 0, 2, errs };
     for (int16_t v = 0; v <= 4; v++) {
         sm_leaderandisr_resp_t rout;
-        ROUNDTRIP(LeaderAndIsrResponse, sm_leaderandisr_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(LeaderAndIsrResponse, sm_leaderandisr_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.error_code, 0);
         ck_assert_int_eq(rout.n_partition_errors, 2);
         ck_assert(sm_bytes_eq(rout.partition_errors[1].topic, "orders"));
@@ -235,7 +163,7 @@ START_TEST(test_leaderandisr_v4_wire)
     sm_wbuf_t w;
     sm_wbuf_init(&w, 64);
     sm_proto_encode_LeaderAndIsrRequest(&w, 4, &in);
-    assert_wire(&w, want, sizeof(want));
+    sm_test_assert_wire(&w, want, sizeof(want));
     sm_wbuf_free(&w);
 
     /* Unknown tagged fields are skipped: add tag 7 (2 bytes) at the end. */
@@ -249,7 +177,7 @@ START_TEST(test_leaderandisr_v4_wire)
     sm_reader_t r;
     sm_leaderandisr_req_t out;
     sm_reader_init(&r, tagged, sizeof(tagged));
-    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r, 4, &arena, &out), 0);
+    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r, 4, &sm_test_arena, &out), 0);
     ck_assert_uint_eq(sm_reader_remaining(&r), 0);
     ck_assert_int_eq(out.topics[0].partitions[0].zk_version, 3);
     ck_assert_int_eq(out.live_leaders[0].port, 9);
@@ -279,9 +207,9 @@ START_TEST(test_updatemetadata)
             sm_um_broker_t b0[] = { { 1, 1, e1, NUL }, { 2, 1, e2, NUL } };
             sm_updatemetadata_req_t in0 = in;
             in0.live_brokers = b0;
-            ROUNDTRIP(UpdateMetadataRequest, sm_updatemetadata_req_t, v, &in0, &out);
+            SM_TEST_ROUNDTRIP(UpdateMetadataRequest, sm_updatemetadata_req_t, v, &in0, &out);
         } else {
-            ROUNDTRIP(UpdateMetadataRequest, sm_updatemetadata_req_t, v, &in, &out);
+            SM_TEST_ROUNDTRIP(UpdateMetadataRequest, sm_updatemetadata_req_t, v, &in, &out);
         }
         ck_assert_int_eq(out.controller_id, 1);
         ck_assert_int_eq(out.controller_epoch, 4);
@@ -291,8 +219,8 @@ START_TEST(test_updatemetadata)
         ck_assert(sm_bytes_eq(out.topics[0].topic, "events"));
         ck_assert_int_eq(out.topics[0].partitions[0].leader, 1);
         ck_assert_int_eq(out.topics[0].partitions[0].zk_version, 12);
-        assert_i32s(out.topics[0].partitions[0].n_replicas, out.topics[0].partitions[0].replicas, 3, rep);
-        assert_i32s(out.topics[0].partitions[0].n_isr, out.topics[0].partitions[0].isr, 2, isr);
+        sm_test_assert_i32s(out.topics[0].partitions[0].n_replicas, out.topics[0].partitions[0].replicas, 3, rep);
+        sm_test_assert_i32s(out.topics[0].partitions[0].n_isr, out.topics[0].partitions[0].isr, 2, isr);
         ck_assert_int_eq(out.topics[0].partitions[0].n_offline_replicas, v >= 4 ? 1 : 0);
         ck_assert_int_eq(p1->partition_index, 1);
         ck_assert_int_eq(p1->leader, -2);
@@ -311,7 +239,7 @@ START_TEST(test_updatemetadata)
     sm_updatemetadata_resp_t rin = { 38 };
     for (int16_t v = 0; v <= 6; v++) {
         sm_updatemetadata_resp_t rout;
-        ROUNDTRIP(UpdateMetadataResponse, sm_updatemetadata_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(UpdateMetadataResponse, sm_updatemetadata_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.error_code, 38);
     }
 }
@@ -335,7 +263,7 @@ START_TEST(test_updatemetadata_v0_wire)
     sm_wbuf_t w;
     sm_wbuf_init(&w, 64);
     sm_proto_encode_UpdateMetadataRequest(&w, 0, &in);
-    assert_wire(&w, want, sizeof(want));
+    sm_test_assert_wire(&w, want, sizeof(want));
     sm_wbuf_free(&w);
 }
 END_TEST
@@ -350,7 +278,7 @@ START_TEST(test_stopreplica)
     sm_stopreplica_req_t in = { 3, 9, 1234, 1, 2, topics };
     for (int16_t v = 0; v <= 3; v++) {
         sm_stopreplica_req_t out;
-        ROUNDTRIP(StopReplicaRequest, sm_stopreplica_req_t, v, &in, &out);
+        SM_TEST_ROUNDTRIP(StopReplicaRequest, sm_stopreplica_req_t, v, &in, &out);
         ck_assert_int_eq(out.controller_id, 3);
         ck_assert_int_eq(out.controller_epoch, 9);
         ck_assert(out.broker_epoch == (v >= 1 ? 1234 : -1));
@@ -367,7 +295,7 @@ START_TEST(test_stopreplica)
     sm_sr_topic_t mt = { S("m"), 2, mixed };
     sm_stopreplica_req_t in3 = { 1, 1, 1, 0, 1, &mt };
     sm_stopreplica_req_t out3;
-    ROUNDTRIP(StopReplicaRequest, sm_stopreplica_req_t, 3, &in3, &out3);
+    SM_TEST_ROUNDTRIP(StopReplicaRequest, sm_stopreplica_req_t, 3, &in3, &out3);
     ck_assert_int_eq(out3.topics[0].partitions[0].delete_partition, 0);
     ck_assert_int_eq(out3.topics[0].partitions[1].delete_partition, 1);
 
@@ -375,7 +303,7 @@ START_TEST(test_stopreplica)
     sm_stopreplica_resp_t rin = { 0, 2, errs };
     for (int16_t v = 0; v <= 3; v++) {
         sm_stopreplica_resp_t rout;
-        ROUNDTRIP(StopReplicaResponse, sm_stopreplica_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(StopReplicaResponse, sm_stopreplica_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.n_partition_errors, 2);
         ck_assert_int_eq(rout.partition_errors[1].error_code, 3);
         ck_assert(sm_bytes_eq(rout.partition_errors[1].topic, "gone"));
@@ -396,7 +324,7 @@ START_TEST(test_stopreplica_v2_wire)
     sm_wbuf_t w;
     sm_wbuf_init(&w, 64);
     sm_proto_encode_StopReplicaRequest(&w, 2, &in);
-    assert_wire(&w, want, sizeof(want));
+    sm_test_assert_wire(&w, want, sizeof(want));
     sm_wbuf_free(&w);
 }
 END_TEST
@@ -408,7 +336,7 @@ START_TEST(test_controlledshutdown)
     sm_controlledshutdown_req_t in = { 2, 4294967301LL };
     for (int16_t v = 0; v <= 3; v++) {
         sm_controlledshutdown_req_t out;
-        ROUNDTRIP(ControlledShutdownRequest, sm_controlledshutdown_req_t, v, &in, &out);
+        SM_TEST_ROUNDTRIP(ControlledShutdownRequest, sm_controlledshutdown_req_t, v, &in, &out);
         ck_assert_int_eq(out.broker_id, 2);
         ck_assert(out.broker_epoch == (v >= 2 ? 4294967301LL : -1));
     }
@@ -416,7 +344,7 @@ START_TEST(test_controlledshutdown)
     sm_controlledshutdown_resp_t rin = { 0, 2, rem };
     for (int16_t v = 0; v <= 3; v++) {
         sm_controlledshutdown_resp_t rout;
-        ROUNDTRIP(ControlledShutdownResponse, sm_controlledshutdown_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(ControlledShutdownResponse, sm_controlledshutdown_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.n_remaining, 2);
         ck_assert(sm_bytes_eq(rout.remaining[1].topic, "bb"));
         ck_assert_int_eq(rout.remaining[1].partition, 7);
@@ -425,14 +353,14 @@ START_TEST(test_controlledshutdown)
     sm_wbuf_t w;
     sm_wbuf_init(&w, 16);
     sm_proto_encode_ControlledShutdownRequest(&w, 3, &in);
-    assert_wire(&w, v3, sizeof(v3));
+    sm_test_assert_wire(&w, v3, sizeof(v3));
     sm_wbuf_free(&w);
     /* v0 requests use request header v0: no client id. */
     sm_req_hdr_t h = { SM_API_CONTROLLEDSHUTDOWN, 0, 42, S("samsa"), 0 };
     sm_wbuf_init(&w, 16);
     sm_proto_encode_RequestHeader(&w, &h);
     static const uint8_t h0[] = { 0, 7, 0, 0, 0, 0, 0, 42 };
-    assert_wire(&w, h0, sizeof(h0));
+    sm_test_assert_wire(&w, h0, sizeof(h0));
     sm_wbuf_free(&w);
 }
 END_TEST
@@ -446,7 +374,7 @@ START_TEST(test_offsetforleaderepoch)
     sm_offsetforleaderepoch_req_t in = { 1, 1, rt };
     for (int16_t v = 0; v <= 3; v++) {
         sm_offsetforleaderepoch_req_t out;
-        ROUNDTRIP(OffsetForLeaderEpochRequest, sm_offsetforleaderepoch_req_t, v, &in, &out);
+        SM_TEST_ROUNDTRIP(OffsetForLeaderEpochRequest, sm_offsetforleaderepoch_req_t, v, &in, &out);
         ck_assert_int_eq(out.replica_id, v >= 3 ? 1 : -2);
         ck_assert_int_eq(out.n_topics, 1);
         ck_assert_int_eq(out.topics[0].n_partitions, 2);
@@ -459,7 +387,7 @@ START_TEST(test_offsetforleaderepoch)
     sm_offsetforleaderepoch_resp_t rin = { 10, 1, ot };
     for (int16_t v = 0; v <= 3; v++) {
         sm_offsetforleaderepoch_resp_t rout;
-        ROUNDTRIP(OffsetForLeaderEpochResponse, sm_offsetforleaderepoch_resp_t, v, &rin, &rout);
+        SM_TEST_ROUNDTRIP(OffsetForLeaderEpochResponse, sm_offsetforleaderepoch_resp_t, v, &rin, &rout);
         ck_assert_int_eq(rout.throttle_time_ms, v >= 2 ? 10 : 0);
         ck_assert_int_eq(rout.topics[0].partitions[0].leader_epoch, v >= 1 ? 4 : -1);
         ck_assert(rout.topics[0].partitions[0].end_offset == 1000);
@@ -476,14 +404,14 @@ START_TEST(test_misc)
     for (int16_t v = 0; v <= 1; v++)
         for (int k = 0; k < 2; k++) {
             sm_initproducerid_req_t out;
-            ROUNDTRIP(InitProducerIdRequest, sm_initproducerid_req_t, v, &ipin[k], &out);
-            assert_bytes(out.transactional_id, ipin[k].transactional_id);
+            SM_TEST_ROUNDTRIP(InitProducerIdRequest, sm_initproducerid_req_t, v, &ipin[k], &out);
+            sm_test_assert_bytes(out.transactional_id, ipin[k].transactional_id, "transactional_id");
             ck_assert_int_eq(out.transaction_timeout_ms, ipin[k].transaction_timeout_ms);
         }
     sm_initproducerid_resp_t iprin = { 5, 0, 4000, 2 };
     for (int16_t v = 0; v <= 1; v++) {
         sm_initproducerid_resp_t out;
-        ROUNDTRIP(InitProducerIdResponse, sm_initproducerid_resp_t, v, &iprin, &out);
+        SM_TEST_ROUNDTRIP(InitProducerIdResponse, sm_initproducerid_resp_t, v, &iprin, &out);
         ck_assert(out.producer_id == 4000);
         ck_assert_int_eq(out.producer_epoch, 2);
         ck_assert_int_eq(out.throttle_time_ms, 5);
@@ -494,7 +422,7 @@ START_TEST(test_misc)
     sm_alterconfigs_req_t acin = { 2, res, 1 };
     for (int16_t v = 0; v <= 1; v++) {
         sm_alterconfigs_req_t out;
-        ROUNDTRIP(AlterConfigsRequest, sm_alterconfigs_req_t, v, &acin, &out);
+        SM_TEST_ROUNDTRIP(AlterConfigsRequest, sm_alterconfigs_req_t, v, &acin, &out);
         ck_assert_int_eq(out.n_resources, 2);
         ck_assert_int_eq(out.resources[0].resource_type, 2);
         ck_assert(sm_bytes_eq(out.resources[0].configs[0].value, "1000"));
@@ -506,7 +434,7 @@ START_TEST(test_misc)
     sm_alterconfigs_resp_t acrin = { 0, 2, acr };
     for (int16_t v = 0; v <= 1; v++) {
         sm_alterconfigs_resp_t out;
-        ROUNDTRIP(AlterConfigsResponse, sm_alterconfigs_resp_t, v, &acrin, &out);
+        SM_TEST_ROUNDTRIP(AlterConfigsResponse, sm_alterconfigs_resp_t, v, &acrin, &out);
         ck_assert_int_eq(out.responses[1].error_code, 40);
         ck_assert(sm_bytes_eq(out.responses[1].error_message, "bad"));
         ck_assert_int_eq(out.responses[0].error_message.len, -1);
@@ -517,7 +445,7 @@ START_TEST(test_misc)
     sm_deleterecords_req_t drin = { 1, drt, 3000 };
     for (int16_t v = 0; v <= 1; v++) {
         sm_deleterecords_req_t out;
-        ROUNDTRIP(DeleteRecordsRequest, sm_deleterecords_req_t, v, &drin, &out);
+        SM_TEST_ROUNDTRIP(DeleteRecordsRequest, sm_deleterecords_req_t, v, &drin, &out);
         ck_assert(out.topics[0].partitions[1].offset == -1);
         ck_assert(out.topics[0].partitions[0].offset == 10);
         ck_assert_int_eq(out.timeout_ms, 3000);
@@ -527,7 +455,7 @@ START_TEST(test_misc)
     sm_deleterecords_resp_t drrin = { 0, 1, drrt };
     for (int16_t v = 0; v <= 1; v++) {
         sm_deleterecords_resp_t out;
-        ROUNDTRIP(DeleteRecordsResponse, sm_deleterecords_resp_t, v, &drrin, &out);
+        SM_TEST_ROUNDTRIP(DeleteRecordsResponse, sm_deleterecords_resp_t, v, &drrin, &out);
         ck_assert(out.topics[0].partitions[0].low_watermark == 10);
         ck_assert_int_eq(out.topics[0].partitions[1].error_code, 6);
     }
@@ -545,17 +473,17 @@ START_TEST(test_hostile)
     sm_updatemetadata_req_t um;
     sm_stopreplica_req_t sr;
     sm_reader_init(&r, huge_v0, sizeof(huge_v0));
-    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r, 0, &arena, &lai), -1);
+    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r, 0, &sm_test_arena, &lai), -1);
     sm_reader_init(&r, huge_v0, sizeof(huge_v0));
-    ck_assert_int_eq(sm_proto_decode_UpdateMetadataRequest(&r, 0, &arena, &um), -1);
+    ck_assert_int_eq(sm_proto_decode_UpdateMetadataRequest(&r, 0, &sm_test_arena, &um), -1);
     sm_reader_init(&r, huge_v4, sizeof(huge_v4));
-    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r, 4, &arena, &lai), -1);
+    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r, 4, &sm_test_arena, &lai), -1);
     /* A compact null (0) where a non-nullable array is required. */
     sm_reader_init(&r, null_arr, sizeof(null_arr));
-    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r, 4, &arena, &lai), -1);
+    ck_assert_int_eq(sm_proto_decode_LeaderAndIsrRequest(&r, 4, &sm_test_arena, &lai), -1);
     sm_reader_init(&r, null_arr, sizeof(null_arr));
-    ck_assert_int_eq(sm_proto_decode_StopReplicaRequest(&r, 3, &arena, &sr), -1);
-    ck_assert_uint_lt(arena.total, 4096);
+    ck_assert_int_eq(sm_proto_decode_StopReplicaRequest(&r, 3, &sm_test_arena, &sr), -1);
+    ck_assert_uint_lt(sm_test_arena.total, 4096);
 }
 END_TEST
 
@@ -672,7 +600,7 @@ START_TEST(test_client_call)
     for (int16_t v = 0; v <= 3; v++) {
         sm_controlledshutdown_req_t req = { 9, 77 };
         sm_controlledshutdown_resp_t resp;
-        int rc = SM_IB_CALL(c, ControlledShutdown, SM_API_CONTROLLEDSHUTDOWN, v, &req, &arena, &resp, 5000, err,
+        int rc = SM_IB_CALL(c, ControlledShutdown, SM_API_CONTROLLEDSHUTDOWN, v, &req, &sm_test_arena, &resp, 5000, err,
                             sizeof(err));
         ck_assert_msg(rc == 0, "v%d: %s", v, err);
         ck_assert_int_eq(resp.error_code, 0);
@@ -783,7 +711,7 @@ proto_ib_suite(void)
 {
     Suite *s = suite_create("proto_ib");
     TCase *tc = tcase_create("codecs");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_codec_setup, sm_test_codec_teardown);
     tcase_add_test(tc, test_ranges);
     tcase_add_test(tc, test_leaderandisr);
     tcase_add_test(tc, test_leaderandisr_v4_wire);
@@ -797,7 +725,7 @@ proto_ib_suite(void)
     tcase_add_test(tc, test_hostile);
     suite_add_tcase(s, tc);
     tc = tcase_create("client");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_codec_setup, sm_test_codec_teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_client_call);
     tcase_add_test(tc, test_client_queue);
@@ -809,9 +737,5 @@ proto_ib_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(proto_ib_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(proto_ib_suite());
 }

@@ -14,32 +14,13 @@
 #include "core/sm_buf.h"
 #include "core/sm_util.h"
 #include "proto/sm_proto_logdirs.h"
-
-static sm_arena_t arena;
-
-static void setup(void) { sm_arena_init(&arena, 256); }
-static void teardown(void) { sm_arena_free(&arena); }
-
-#define S(x) SM_BYTES_STR(x)
+#include "sm_test.h"
 
 static int
 bytes_eq(sm_bytes_t a, const char *s)
 {
     return a.len == (int32_t)strlen(s) && !memcmp(a.ptr, s, strlen(s));
 }
-
-/* Every proper prefix of w must fail to decode with DEC. */
-#define REJECT_PREFIXES(DEC, T, ver, w)                                                       \
-    for (size_t cut_ = 0; cut_ < (w)->len; cut_++) {                                          \
-        uint8_t *p_ = sm_malloc(cut_ ? cut_ : 1);                                             \
-        memcpy(p_, (w)->data, cut_);                                                          \
-        sm_reader_t r_;                                                                       \
-        T tmp_;                                                                               \
-        sm_reader_init(&r_, p_, cut_);                                                        \
-        ck_assert_msg(DEC(&r_, (ver), &arena, &tmp_) == -1, "v%d prefix %zu/%zu decoded", (ver), \
-                      cut_, (w)->len);                                                        \
-        free(p_);                                                                             \
-    }
 
 START_TEST(test_request)
 {
@@ -53,7 +34,7 @@ START_TEST(test_request)
         sm_proto_encode_DescribeLogDirsRequest(&w, ver, &in);
         sm_reader_t r;
         sm_reader_init(&r, w.data, w.len);
-        ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, ver, &arena, &out), 0);
+        ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, ver, &sm_test_arena, &out), 0);
         ck_assert_uint_eq(sm_reader_remaining(&r), 0);
         ck_assert_int_eq(out.n_topics, 2);
         ck_assert(bytes_eq(out.topics[0].topic, "alpha"));
@@ -66,7 +47,9 @@ START_TEST(test_request)
         sm_proto_encode_DescribeLogDirsRequest(&w2, ver, &out);
         ck_assert_uint_eq(w2.len, w.len);
         ck_assert(!memcmp(w.data, w2.data, w.len));
-        REJECT_PREFIXES(sm_proto_decode_DescribeLogDirsRequest, sm_describelogdirs_req_t, ver, &w);
+        SM_TEST_REJECT_PREFIXES(sm_describelogdirs_req_t, w.data, w.len,
+                                sm_proto_decode_DescribeLogDirsRequest(&r_, ver, &sm_test_arena, &tmp_),
+                                "DescribeLogDirsRequest", ver);
         sm_wbuf_free(&w);
         sm_wbuf_free(&w2);
 
@@ -77,7 +60,7 @@ START_TEST(test_request)
         ck_assert_uint_eq(w.len, 4);
         ck_assert(!memcmp(w.data, "\xff\xff\xff\xff", 4));
         sm_reader_init(&r, w.data, w.len);
-        ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, ver, &arena, &out), 0);
+        ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, ver, &sm_test_arena, &out), 0);
         ck_assert_int_eq(out.n_topics, -1);
         ck_assert_ptr_null(out.topics);
         sm_wbuf_free(&w);
@@ -99,7 +82,7 @@ START_TEST(test_response)
         sm_proto_encode_DescribeLogDirsResponse(&w, ver, &in);
         sm_reader_t r;
         sm_reader_init(&r, w.data, w.len);
-        ck_assert_int_eq(sm_proto_decode_DescribeLogDirsResponse(&r, ver, &arena, &out), 0);
+        ck_assert_int_eq(sm_proto_decode_DescribeLogDirsResponse(&r, ver, &sm_test_arena, &out), 0);
         ck_assert_uint_eq(sm_reader_remaining(&r), 0);
         ck_assert_int_eq(out.throttle_time_ms, 42);
         ck_assert_int_eq(out.n_results, 2);
@@ -121,7 +104,9 @@ START_TEST(test_response)
         sm_proto_encode_DescribeLogDirsResponse(&w2, ver, &out);
         ck_assert_uint_eq(w2.len, w.len);
         ck_assert(!memcmp(w.data, w2.data, w.len));
-        REJECT_PREFIXES(sm_proto_decode_DescribeLogDirsResponse, sm_describelogdirs_resp_t, ver, &w);
+        SM_TEST_REJECT_PREFIXES(sm_describelogdirs_resp_t, w.data, w.len,
+                                sm_proto_decode_DescribeLogDirsResponse(&r_, ver, &sm_test_arena, &tmp_),
+                                "DescribeLogDirsResponse", ver);
         sm_wbuf_free(&w);
         sm_wbuf_free(&w2);
     }
@@ -165,20 +150,20 @@ START_TEST(test_hostile)
     /* A count far beyond the bytes present must fail before allocating. */
     static const uint8_t big_req[] = { 0x7f, 0xff, 0xff, 0xff, 0, 1, 'x' };
     sm_reader_init(&r, big_req, sizeof(big_req));
-    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, 1, &arena, &req), -1);
+    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, 1, &sm_test_arena, &req), -1);
     static const uint8_t big_resp[] = { 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0 };
     sm_reader_init(&r, big_resp, sizeof(big_resp));
-    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsResponse(&r, 0, &arena, &resp), -1);
+    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsResponse(&r, 0, &sm_test_arena, &resp), -1);
     /* Negative partition-array count (null) is not allowed inside a topic. */
     static const uint8_t null_parts[] = { 0, 0, 0, 1, 0, 1, 'x', 0xff, 0xff, 0xff, 0xff };
     sm_reader_init(&r, null_parts, sizeof(null_parts));
-    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, 0, &arena, &req), -1);
+    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, 0, &sm_test_arena, &req), -1);
     /* Versions outside 0-1 are refused even with a valid body. */
     static const uint8_t all[] = { 0xff, 0xff, 0xff, 0xff };
     sm_reader_init(&r, all, sizeof(all));
-    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, 2, &arena, &req), -1);
+    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, 2, &sm_test_arena, &req), -1);
     sm_reader_init(&r, all, sizeof(all));
-    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, 1, &arena, &req), 0);
+    ck_assert_int_eq(sm_proto_decode_DescribeLogDirsRequest(&r, 1, &sm_test_arena, &req), 0);
     int16_t lo, hi;
     ck_assert_int_eq(sm_proto_codec_range(SM_API_DESCRIBELOGDIRS, &lo, &hi), 0);
     ck_assert_int_eq(lo, 0);
@@ -191,7 +176,7 @@ logdirs_suite(void)
 {
     Suite *s = suite_create("proto_logdirs");
     TCase *tc = tcase_create("codec");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, sm_test_codec_setup, sm_test_codec_teardown);
     tcase_add_test(tc, test_request);
     tcase_add_test(tc, test_response);
     tcase_add_test(tc, test_response_wire);
@@ -203,9 +188,5 @@ logdirs_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(logdirs_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(logdirs_suite());
 }

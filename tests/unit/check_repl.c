@@ -15,6 +15,7 @@
 #include "log/sm_logmgr.h"
 #include "proto/sm_records.h"
 #include "repl/sm_replica.h"
+#include "sm_test.h"
 
 #define LAG 10000
 
@@ -57,8 +58,7 @@ typedef struct {
 static void
 node_open(node_t *n, int32_t id)
 {
-    snprintf(n->dir, sizeof(n->dir), "/tmp/samsa-check-repl-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(n->dir));
+    sm_test_mkdtemp(n->dir, sizeof(n->dir), "samsa-check-repl-");
     n->dirs[0] = n->dir;
     sm_logmgr_config_t m;
     memset(&m, 0, sizeof(m));
@@ -435,9 +435,5 @@ repl_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(repl_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(repl_suite());
 }

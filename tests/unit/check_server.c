@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "server/sm_config.h"
 #include "server/sm_metadata.h"
+#include "sm_test.h"
 
 static char *
 write_props(const char *text)
@@ -187,9 +188,5 @@ main(void)
     tc = tcase_create("metadata");
     tcase_add_test(tc, t_metadata_cache);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(s);
 }

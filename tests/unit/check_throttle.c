@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "repl/sm_throttle.h"
+#include "sm_test.h"
 
 static int64_t fake_now;
 static int64_t fake_clock(void) { return fake_now; }
@@ -238,9 +239,5 @@ throttle_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(throttle_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(throttle_suite());
 }

@@ -10,14 +10,7 @@
 #include <string.h>
 #include "core/sm_util.h"
 #include "tools/sm_tool_admin.h"
-
-static char *
-wstr(sm_wbuf_t *w)
-{
-    char *s = sm_strndup((const char *)w->data, w->len);
-    sm_wbuf_reset(w);
-    return s;
-}
+#include "sm_test.h"
 
 START_TEST(t_add_config)
 {
@@ -70,13 +63,13 @@ START_TEST(t_lists_and_entities)
     sm_props_t p;
     sm_props_init(&p);
     sm_tool_fmt_zk_configs(&w, "topic 'x'", &p);
-    char *s = wstr(&w);
+    char *s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "Configs for topic 'x' are \n");
     free(s);
     sm_props_set(&p, "retention.ms", "1000");
     sm_props_set(&p, "segment.bytes", "1024");
     sm_tool_fmt_zk_configs(&w, "topic 'x'", &p);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "Configs for topic 'x' are retention.ms=1000,segment.bytes=1024\n");
     free(s);
     sm_props_free(&p);
@@ -93,7 +86,7 @@ START_TEST(t_offsets_table)
         { "g", "t", 1, -1, 10, NULL, NULL, NULL },
     };
     sm_tool_fmt_offsets_table(&w, rows, 2);
-    char *s = wstr(&w);
+    char *s = sm_test_wbuf_take_str(&w);
     const char *want =
         "\nGROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID               HOST            CLIENT-ID"
         "\ng               t               0          4               10              6               consumer-1-with-a-long-id /127.0.0.1      c1"
@@ -104,26 +97,26 @@ START_TEST(t_offsets_table)
 
     sm_tool_member_row_t m[] = { { "g", "m1", NULL, "/h", "c", 2, "t(0,1)" } };
     sm_tool_fmt_members_table(&w, m, 1, 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "\nGROUP           CONSUMER-ID     HOST            CLIENT-ID       #PARTITIONS     ASSIGNMENT\n"
                         "g               m1              /h              c               2               t(0,1)\n");
     free(s);
     sm_tool_member_row_t mi[] = { { "g", "m1", "inst-1", "/h", "c", 0, NULL } };
     sm_tool_fmt_members_table(&w, mi, 1, 0);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "\nGROUP           CONSUMER-ID     GROUP-INSTANCE-ID HOST            CLIENT-ID       #PARTITIONS     \n"
                         "g               m1              inst-1            /h              c               0               \n");
     free(s);
 
     sm_tool_fmt_state_table(&w, "g", "h:9092 (0)", "range", "Stable", 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "\nGROUP           COORDINATOR (ID)          ASSIGNMENT-STRATEGY       STATE                #MEMBERS"
                         "\ng               h:9092 (0)                range                     Stable               1\n");
     free(s);
 
     const char *gs[] = { "a-group-with-long-name", "b" }, *st[] = { "Stable", "Empty" };
     sm_tool_fmt_list_states(&w, gs, st, 2);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "GROUP                  STATE\na-group-with-long-name Stable\nb                      Empty\n");
     free(s);
 
@@ -131,7 +124,7 @@ START_TEST(t_offsets_table)
     sm_tool_fmt_reset_table(&w, rr, 0);
     ck_assert_uint_eq(w.len, 0);
     sm_tool_fmt_reset_table(&w, rr, 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "\nGROUP                          TOPIC                          PARTITION  NEW-OFFSET     \n"
                         "g                              t                              3          42             \n");
     free(s);
@@ -218,9 +211,5 @@ main(void)
     tcase_add_test(tc, t_offsets_table);
     tcase_add_test(tc, t_scope_duration_datetime);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sm_test_run(s);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "core/sm_util.h"
 #include "tools/sm_tool.h"
+#include "sm_test.h"
 
 static const sm_tool_opt_t T[] = {
     { "topic", SM_TOOL_ARG_REQUIRED, "topic", "t" },
@@ -32,15 +33,6 @@ parse(sm_tool_args_t *a, char *err, const char *const *words)
     argv[argc++] = "prog";
     for (int i = 0; words[i]; i++) argv[argc++] = (char *)words[i];
     return sm_tool_args_parse(a, T, argc, argv, err, 256);
-}
-
-/* Append wbuf contents as a C string for comparison. */
-static char *
-wstr(sm_wbuf_t *w)
-{
-    char *s = sm_strndup((const char *)w->data, w->len);
-    sm_wbuf_reset(w);
-    return s;
 }
 
 START_TEST(t_args_basic)
@@ -124,29 +116,29 @@ START_TEST(t_topic_lines)
     sm_wbuf_init(&w, 64);
     char *s;
     sm_tool_fmt_topic_line(&w, SM_TOOL_FMT_28, "t", NULL, 3, 2, "a=1,b=2", 0);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "Topic: t\tPartitionCount: 3\tReplicationFactor: 2\tConfigs: a=1,b=2\n");
     free(s);
     sm_tool_fmt_topic_line(&w, SM_TOOL_FMT_28, "t", "AAAAAAAAAAAAAAAAAAAAAA", 1, 1, "", 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "Topic: t\tTopicId: AAAAAAAAAAAAAAAAAAAAAA\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: \tMarkedForDeletion: true\n");
     free(s);
     sm_tool_fmt_topic_line(&w, SM_TOOL_FMT_24, "t", "AAAA", 1, 1, "", 0);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "Topic: t\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: \n");
     free(s);
     sm_tool_fmt_topic_line(&w, SM_TOOL_FMT_20, "t", NULL, 3, 1, "x=y", 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "Topic:t\tPartitionCount:3\tReplicationFactor:1\tConfigs:x=y\tMarkedForDeletion:true\n");
     free(s);
 
     int32_t rep[] = { 1, 2 }, isr[] = { 2 };
     sm_tool_fmt_partition_line(&w, "orders", 1, 2, rep, 2, isr, 1, 0);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "\tTopic: orders\tPartition: 1\tLeader: 2\tReplicas: 1,2\tIsr: 2\n");
     free(s);
     sm_tool_fmt_partition_line(&w, "orders", 2, -1, rep, 2, NULL, 0, 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "\tTopic: orders\tPartition: 2\tLeader: none\tReplicas: 1,2\tIsr: \tMarkedForDeletion: true\n");
     free(s);
     sm_wbuf_free(&w);
@@ -340,11 +332,11 @@ START_TEST(t_formatter)
 
     sm_tool_fmtopts_init(&o, &p);
     sm_tool_format_record(&w, &o, SM_TOOL_TS_CREATE, 5, 0, 7, NULL, 0, "k", 1, "hello", 5);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "hello\n");
     free(s);
     sm_tool_format_record(&w, &o, SM_TOOL_TS_CREATE, 5, 0, 7, NULL, 0, NULL, 0, NULL, 0);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "null\n");
     free(s);
     sm_tool_fmtopts_free(&o);
@@ -356,11 +348,11 @@ START_TEST(t_formatter)
     sm_props_set(&p, "key.separator", ":");
     sm_tool_fmtopts_init(&o, &p);
     sm_tool_format_record(&w, &o, SM_TOOL_TS_CREATE, 1700000000000LL, 2, 42, NULL, 0, NULL, 0, "v", 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "CreateTime:1700000000000:Partition:2:Offset:42:null:v\n");
     free(s);
     sm_tool_format_record(&w, &o, SM_TOOL_TS_NONE, -1, 0, 0, NULL, 0, "k", 1, "v", 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "NO_TIMESTAMP:Partition:0:Offset:0:k:v\n");
     free(s);
     sm_tool_fmtopts_free(&o);
@@ -374,11 +366,11 @@ START_TEST(t_formatter)
     sm_tool_fmtopts_init(&o, &p);
     sm_tool_header_t h[2] = { { "a", 1, "1", 1 }, { "b", 1, NULL, 0 } };
     sm_tool_format_record(&w, &o, SM_TOOL_TS_LOGAPPEND, 9, 0, 0, h, 2, "k", 1, "v", 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "a:1,b:null\tk\n");
     free(s);
     sm_tool_format_record(&w, &o, SM_TOOL_TS_LOGAPPEND, 9, 0, 0, NULL, 0, "k", 1, "v", 1);
-    s = wstr(&w);
+    s = sm_test_wbuf_take_str(&w);
     ck_assert_str_eq(s, "NO_HEADERS\tk\n");
     free(s);
     sm_tool_fmtopts_free(&o);
@@ -611,9 +603,5 @@ main(void)
     tcase_add_test(tc, t_cli_checks_and_exits);
     tcase_add_test(tc, t_shared_helpers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int f = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return f ? 1 : 0;
+    return sm_test_run(s);
 }

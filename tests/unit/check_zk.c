@@ -11,6 +11,7 @@
 #include "core/sm_util.h"
 #include "zk/sm_zk_admin.h"
 #include "zk/sm_zk_codec.h"
+#include "sm_test.h"
 
 /* Copy into an exact-size buffer so any overread is an ASan/valgrind hit. */
 static char *
@@ -21,14 +22,13 @@ exact(const char *s, size_t n)
     return p;
 }
 
+/* A sample znode payload from zkschema/samples/ (heap; caller frees). */
 static char *
 sample(const char *name, size_t *len)
 {
-    const char *top = getenv("SAMSA_TOP_SRCDIR");
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/zkschema/samples/%s", top ? top : "..", name);
-    char *s = sm_read_file(path, 1 << 20, len);
-    ck_assert_msg(s != NULL, "cannot read %s", path);
+    char *rel = sm_asprintf("zkschema/samples/%s", name);
+    char *s = sm_test_read_src("..", rel, len);
+    free(rel);
     return s;
 }
 
@@ -566,9 +566,5 @@ main(void)
     tcase_add_test(ta, t_assign_random_and_errors);
     tcase_add_test(ta, t_assign_rack_aware_kafka_known);
     suite_add_tcase(s, ta);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int f = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return f ? 1 : 0;
+    return sm_test_run(s);
 }

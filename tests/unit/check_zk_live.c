@@ -20,6 +20,7 @@
 #include "zk/sm_zk.h"
 #include "zk/sm_zk_admin.h"
 #include "zk/sm_zk_broker.h"
+#include "sm_test.h"
 
 #define WAIT_MS 30000
 
@@ -1074,9 +1075,5 @@ main(void)
     tcase_add_test(tc, t_reassignment);
     tcase_add_test(tc, t_failover_bench);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int f = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return f ? 1 : 0;
+    return sm_test_run(s);
 }
