@@ -11,9 +11,14 @@
 
 /* ---- shared ---- */
 
+/* LeaderAndIsr and StopReplica responses share one layout: a top-level
+ * error code, then one (topic, partition, error) entry per partition. */
 static void
-write_part_errors(sm_wbuf_t *w, int flex, int32_t n, const sm_ib_part_error_t *v)
+write_errors_response(sm_wbuf_t *w, int16_t api_key, int16_t ver, int16_t error_code, int32_t n,
+                      const sm_ib_part_error_t *v)
 {
+    int flex = sm_api_is_flexible(api_key, ver);
+    sm_write_i16(w, error_code);
     sm_proto_write_array_len(w, flex, 0, n);
     for (int32_t i = 0; i < n; i++) {
         sm_write_string(w, v[i].topic, flex);
@@ -21,48 +26,196 @@ write_part_errors(sm_wbuf_t *w, int flex, int32_t n, const sm_ib_part_error_t *v
         sm_write_i16(w, v[i].error_code);
         sm_proto_write_tags(w, flex);
     }
+    sm_proto_write_tags(w, flex);
 }
 
-static sm_ib_part_error_t *
-read_part_errors(sm_reader_t *r, sm_arena_t *a, int flex, int32_t *n)
+/* Decoder of that layout into fields the caller has zeroed; returns as
+ * sm_proto_check. */
+static int
+read_errors_response(sm_reader_t *r, int16_t api_key, int16_t ver, sm_arena_t *a, int16_t *error_code, int32_t *n,
+                     sm_ib_part_error_t **errors)
 {
-    sm_ib_part_error_t *v = sm_proto_read_array(r, a, flex, 0, flex ? 8 : 8, sizeof(*v), n);
+    if (!sm_proto_codec_supports(api_key, ver)) return -1;
+    int flex = sm_api_is_flexible(api_key, ver);
+    *error_code = sm_read_i16(r);
+    sm_ib_part_error_t *v = sm_proto_read_array(r, a, flex, 0, 8, sizeof(*v), n);
     for (int32_t i = 0; i < *n && !r->err; i++) {
         v[i].topic = sm_read_string(r, flex);
         v[i].partition = sm_read_i32(r);
         v[i].error_code = sm_read_i16(r);
         sm_proto_read_tags(r, flex);
     }
-    return v;
+    *errors = v;
+    sm_proto_read_tags(r, flex);
+    return sm_proto_check(r, api_key, ver);
 }
 
-/* Ungrouped layouts: read `count` partitions that each carry a topic name
- * into one topic entry per partition. The caller reads the count; each
- * element is read by read_one(r, topic, part) after the name. */
-static int32_t
-total_partitions(int32_t n_topics, const void *topics, size_t topic_size, size_t n_off)
+/* ---- topic lists ----
+ *
+ * The three controller requests carry their partition states as a list of
+ * topics, each a name, an array of partitions and (if flexible) tags. The
+ * old "ungrouped" layouts (LeaderAndIsr v0-1, UpdateMetadata v0-4,
+ * StopReplica v0) carry one flat array instead, each partition preceded by
+ * its topic name; they are presented as one topic per wire partition (see
+ * sm_proto_interbroker.h). The topic structs of the three APIs differ only
+ * in their partition type, so one reader and one writer serve all three
+ * through a table of the partition codec and typed topic accessors. */
+typedef struct {
+    size_t topic_size;
+    size_t part_size;
+    /* One partition state, after the topic name in the ungrouped layout. */
+    void (*read_part)(sm_reader_t *r, sm_arena_t *a, int16_t ver, int flex, void *part);
+    void (*write_part)(sm_wbuf_t *w, int16_t ver, int flex, const void *part);
+    /* Entry i of a topic array: fill it in / look at it. */
+    void (*set_topic)(void *topics, int32_t i, sm_bytes_t name, int32_t n_parts, void *parts);
+    sm_bytes_t (*get_topic)(const void *topics, int32_t i, int32_t *n_parts, const void **parts);
+} topic_list_t;
+
+/* Defines PFX_topics, the topic_list_t of TOPIC_T whose partitions are
+ * PART_T, from PFX_read_part and PFX_write_part. */
+#define TOPIC_LIST(PFX, TOPIC_T, PART_T)                                                       \
+    static void PFX##_set_topic(void *topics, int32_t i, sm_bytes_t name, int32_t n_parts,    \
+                                void *parts)                                                  \
+    {                                                                                         \
+        TOPIC_T *t = (TOPIC_T *)topics + i;                                                   \
+        t->topic = name;                                                                      \
+        t->n_partitions = n_parts;                                                            \
+        t->partitions = parts;                                                                \
+    }                                                                                         \
+    static sm_bytes_t PFX##_get_topic(const void *topics, int32_t i, int32_t *n_parts,        \
+                                      const void **parts)                                     \
+    {                                                                                         \
+        const TOPIC_T *t = (const TOPIC_T *)topics + i;                                       \
+        *n_parts = t->n_partitions;                                                           \
+        *parts = t->partitions;                                                               \
+        return t->topic;                                                                      \
+    }                                                                                         \
+    static const topic_list_t PFX##_topics = { sizeof(TOPIC_T), sizeof(PART_T), PFX##_read_part, \
+                                               PFX##_write_part, PFX##_set_topic, PFX##_get_topic }
+
+/* Read a topic list into an arena array of tl's topic type and set
+ * *n_topics. part_min is the smallest wire partition (topic name included
+ * when ungrouped), checked against the remaining bytes before allocating.
+ * Stops at the reader's first error; the caller's sm_proto_check reports it. */
+static void *
+read_topics(sm_reader_t *r, sm_arena_t *a, int16_t ver, int flex, const topic_list_t *tl, int ungrouped,
+            size_t part_min, int32_t *n_topics)
 {
-    int32_t total = 0;
-    for (int32_t i = 0; i < n_topics; i++) {
-        int32_t n = *(const int32_t *)((const char *)topics + (size_t)i * topic_size + n_off);
-        if (n > 0) total += n;
+    int32_t n;
+    if (ungrouped) {
+        char *parts = sm_proto_read_array(r, a, flex, 0, part_min, tl->part_size, &n);
+        void *topics = n > 0 ? sm_arena_calloc(a, (size_t)n, tl->topic_size) : NULL;
+        *n_topics = n;
+        for (int32_t i = 0; i < n && !r->err; i++) {
+            char *p = parts + (size_t)i * tl->part_size;
+            tl->set_topic(topics, i, sm_read_string(r, flex), 1, p);
+            tl->read_part(r, a, ver, flex, p);
+        }
+        return topics;
     }
-    return total;
+    void *topics = sm_proto_read_array(r, a, flex, 0, flex ? 2 : 6, tl->topic_size, n_topics);
+    for (int32_t i = 0; i < *n_topics && !r->err; i++) {
+        sm_bytes_t name = sm_read_string(r, flex);
+        char *parts = sm_proto_read_array(r, a, flex, 0, part_min, tl->part_size, &n);
+        tl->set_topic(topics, i, name, n, parts);
+        for (int32_t j = 0; j < n && !r->err; j++) tl->read_part(r, a, ver, flex, parts + (size_t)j * tl->part_size);
+        sm_proto_read_tags(r, flex);
+    }
+    return topics;
 }
+
+/* Write a topic list; the ungrouped layout repeats each topic's name before
+ * every one of its partitions. */
+static void
+write_topics(sm_wbuf_t *w, int16_t ver, int flex, const topic_list_t *tl, int ungrouped, const void *topics,
+             int32_t n_topics)
+{
+    int32_t n;
+    const void *parts;
+    if (ungrouped) {
+        int32_t total = 0;
+        for (int32_t i = 0; i < n_topics; i++) {
+            tl->get_topic(topics, i, &n, &parts);
+            if (n > 0) total += n;
+        }
+        sm_proto_write_array_len(w, flex, 0, total);
+        for (int32_t i = 0; i < n_topics; i++) {
+            sm_bytes_t name = tl->get_topic(topics, i, &n, &parts);
+            for (int32_t j = 0; j < n; j++) {
+                sm_write_string(w, name, flex);
+                tl->write_part(w, ver, flex, (const char *)parts + (size_t)j * tl->part_size);
+            }
+        }
+        return;
+    }
+    sm_proto_write_array_len(w, flex, 0, n_topics);
+    for (int32_t i = 0; i < n_topics; i++) {
+        sm_write_string(w, tl->get_topic(topics, i, &n, &parts), flex);
+        sm_proto_write_array_len(w, flex, 0, n);
+        for (int32_t j = 0; j < n; j++) tl->write_part(w, ver, flex, (const char *)parts + (size_t)j * tl->part_size);
+        sm_proto_write_tags(w, flex);
+    }
+}
+
+/* ---- request fields ---- */
+
+/* Decoder prologue of the controller requests: the fields they all start
+ * with, the broker epoch only from version epoch_since on (else -1).
+ * Returns the version's flexibility, or -1 if the codec lacks ver. */
+static int
+read_ctrl_fields(sm_reader_t *r, int16_t api_key, int16_t ver, int16_t epoch_since, int32_t *controller_id,
+                 int32_t *controller_epoch, int64_t *broker_epoch)
+{
+    *broker_epoch = -1;
+    if (!sm_proto_codec_supports(api_key, ver)) return -1;
+    *controller_id = sm_read_i32(r);
+    *controller_epoch = sm_read_i32(r);
+    if (ver >= epoch_since) *broker_epoch = sm_read_i64(r);
+    return sm_api_is_flexible(api_key, ver);
+}
+
+static void
+write_ctrl_fields(sm_wbuf_t *w, int has_broker_epoch, int32_t controller_id, int32_t controller_epoch,
+                  int64_t broker_epoch)
+{
+    sm_write_i32(w, controller_id);
+    sm_write_i32(w, controller_epoch);
+    if (has_broker_epoch) sm_write_i64(w, broker_epoch);
+}
+
+/* LeaderAndIsr and UpdateMetadata partition states start with the same
+ * fields under the same names in the same wire order; these expand for a
+ * pointer p to either struct. */
+#define READ_STATE_HEAD(r, a, flex, p)                                        \
+    do {                                                                      \
+        (p)->partition_index = sm_read_i32(r);                                \
+        (p)->controller_epoch = sm_read_i32(r);                               \
+        (p)->leader = sm_read_i32(r);                                         \
+        (p)->leader_epoch = sm_read_i32(r);                                   \
+        (p)->isr = sm_proto_read_i32_array(r, a, flex, 0, &(p)->n_isr);       \
+        (p)->zk_version = sm_read_i32(r);                                     \
+        (p)->replicas = sm_proto_read_i32_array(r, a, flex, 0, &(p)->n_replicas); \
+    } while (0)
+
+#define WRITE_STATE_HEAD(w, flex, p)                                          \
+    do {                                                                      \
+        sm_write_i32(w, (p)->partition_index);                                \
+        sm_write_i32(w, (p)->controller_epoch);                               \
+        sm_write_i32(w, (p)->leader);                                         \
+        sm_write_i32(w, (p)->leader_epoch);                                   \
+        sm_proto_write_i32_array(w, flex, 0, (p)->n_isr, (p)->isr);           \
+        sm_write_i32(w, (p)->zk_version);                                     \
+        sm_proto_write_i32_array(w, flex, 0, (p)->n_replicas, (p)->replicas); \
+    } while (0)
 
 /* ---------------------------------------------------------------------- */
 /* LeaderAndIsr                                                           */
 
 static void
-lai_read_part(sm_reader_t *r, sm_arena_t *a, int16_t ver, int flex, sm_lai_part_t *p)
+lai_read_part(sm_reader_t *r, sm_arena_t *a, int16_t ver, int flex, void *part)
 {
-    p->partition_index = sm_read_i32(r);
-    p->controller_epoch = sm_read_i32(r);
-    p->leader = sm_read_i32(r);
-    p->leader_epoch = sm_read_i32(r);
-    p->isr = sm_proto_read_i32_array(r, a, flex, 0, &p->n_isr);
-    p->zk_version = sm_read_i32(r);
-    p->replicas = sm_proto_read_i32_array(r, a, flex, 0, &p->n_replicas);
+    sm_lai_part_t *p = part;
+    READ_STATE_HEAD(r, a, flex, p);
     if (ver >= 3) {
         p->adding_replicas = sm_proto_read_i32_array(r, a, flex, 0, &p->n_adding_replicas);
         p->removing_replicas = sm_proto_read_i32_array(r, a, flex, 0, &p->n_removing_replicas);
@@ -72,16 +225,10 @@ lai_read_part(sm_reader_t *r, sm_arena_t *a, int16_t ver, int flex, sm_lai_part_
 }
 
 static void
-lai_write_part(sm_wbuf_t *w, int16_t ver, int flex, sm_bytes_t topic, const sm_lai_part_t *p)
+lai_write_part(sm_wbuf_t *w, int16_t ver, int flex, const void *part)
 {
-    if (ver <= 1) sm_write_string(w, topic, flex);
-    sm_write_i32(w, p->partition_index);
-    sm_write_i32(w, p->controller_epoch);
-    sm_write_i32(w, p->leader);
-    sm_write_i32(w, p->leader_epoch);
-    sm_proto_write_i32_array(w, flex, 0, p->n_isr, p->isr);
-    sm_write_i32(w, p->zk_version);
-    sm_proto_write_i32_array(w, flex, 0, p->n_replicas, p->replicas);
+    const sm_lai_part_t *p = part;
+    WRITE_STATE_HEAD(w, flex, p);
     if (ver >= 3) {
         sm_proto_write_i32_array(w, flex, 0, p->n_adding_replicas, p->adding_replicas);
         sm_proto_write_i32_array(w, flex, 0, p->n_removing_replicas, p->removing_replicas);
@@ -90,38 +237,16 @@ lai_write_part(sm_wbuf_t *w, int16_t ver, int flex, sm_bytes_t topic, const sm_l
     sm_proto_write_tags(w, flex);
 }
 
+TOPIC_LIST(lai, sm_lai_topic_t, sm_lai_part_t);
+
 int
 sm_proto_decode_LeaderAndIsrRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_leaderandisr_req_t *out)
 {
     *out = (sm_leaderandisr_req_t){ 0 };
-    out->broker_epoch = -1;
-    if (!sm_proto_codec_supports(SM_API_LEADERANDISR, ver)) return -1;
-    int flex = sm_api_is_flexible(SM_API_LEADERANDISR, ver);
-    out->controller_id = sm_read_i32(r);
-    out->controller_epoch = sm_read_i32(r);
-    if (ver >= 2) out->broker_epoch = sm_read_i64(r);
-    if (ver <= 1) {
-        int32_t n;
-        /* name(2) + 4 int32 + isr(4) + zk(4) + replicas(4) */
-        sm_lai_part_t *parts = sm_proto_read_array(r, a, flex, 0, 30, sizeof(*parts), &n);
-        if (n > 0) out->topics = sm_arena_calloc(a, (size_t)n, sizeof(*out->topics));
-        out->n_topics = n;
-        for (int32_t i = 0; i < n && !r->err; i++) {
-            out->topics[i].topic = sm_read_string(r, flex);
-            out->topics[i].n_partitions = 1;
-            out->topics[i].partitions = &parts[i];
-            lai_read_part(r, a, ver, flex, &parts[i]);
-        }
-    } else {
-        out->topics = sm_proto_read_array(r, a, flex, 0, flex ? 2 : 6, sizeof(*out->topics), &out->n_topics);
-        for (int32_t i = 0; i < out->n_topics && !r->err; i++) {
-            sm_lai_topic_t *t = &out->topics[i];
-            t->topic = sm_read_string(r, flex);
-            t->partitions = sm_proto_read_array(r, a, flex, 0, flex ? 20 : 28, sizeof(*t->partitions), &t->n_partitions);
-            for (int32_t j = 0; j < t->n_partitions && !r->err; j++) lai_read_part(r, a, ver, flex, &t->partitions[j]);
-            sm_proto_read_tags(r, flex);
-        }
-    }
+    int flex = read_ctrl_fields(r, SM_API_LEADERANDISR, ver, 2, &out->controller_id, &out->controller_epoch, &out->broker_epoch);
+    if (flex < 0) return -1;
+    /* Ungrouped: name(2) + 4 int32 + isr(4) + zk(4) + replicas(4). */
+    out->topics = read_topics(r, a, ver, flex, &lai_topics, ver <= 1, ver <= 1 ? 30 : flex ? 20 : 28, &out->n_topics);
     out->live_leaders = sm_proto_read_array(r, a, flex, 0, flex ? 9 : 10, sizeof(*out->live_leaders),
                                             &out->n_live_leaders);
     for (int32_t i = 0; i < out->n_live_leaders && !r->err; i++) {
@@ -138,26 +263,8 @@ void
 sm_proto_encode_LeaderAndIsrRequest(sm_wbuf_t *w, int16_t ver, const sm_leaderandisr_req_t *in)
 {
     int flex = sm_api_is_flexible(SM_API_LEADERANDISR, ver);
-    sm_write_i32(w, in->controller_id);
-    sm_write_i32(w, in->controller_epoch);
-    if (ver >= 2) sm_write_i64(w, in->broker_epoch);
-    if (ver <= 1) {
-        int32_t total = total_partitions(in->n_topics, in->topics, sizeof(*in->topics),
-                                         offsetof(sm_lai_topic_t, n_partitions));
-        sm_proto_write_array_len(w, flex, 0, total);
-        for (int32_t i = 0; i < in->n_topics; i++)
-            for (int32_t j = 0; j < in->topics[i].n_partitions; j++)
-                lai_write_part(w, ver, flex, in->topics[i].topic, &in->topics[i].partitions[j]);
-    } else {
-        sm_proto_write_array_len(w, flex, 0, in->n_topics);
-        for (int32_t i = 0; i < in->n_topics; i++) {
-            const sm_lai_topic_t *t = &in->topics[i];
-            sm_write_string(w, t->topic, flex);
-            sm_proto_write_array_len(w, flex, 0, t->n_partitions);
-            for (int32_t j = 0; j < t->n_partitions; j++) lai_write_part(w, ver, flex, t->topic, &t->partitions[j]);
-            sm_proto_write_tags(w, flex);
-        }
-    }
+    write_ctrl_fields(w, ver >= 2, in->controller_id, in->controller_epoch, in->broker_epoch);
+    write_topics(w, ver, flex, &lai_topics, ver <= 1, in->topics, in->n_topics);
     sm_proto_write_array_len(w, flex, 0, in->n_live_leaders);
     for (int32_t i = 0; i < in->n_live_leaders; i++) {
         sm_write_i32(w, in->live_leaders[i].broker_id);
@@ -171,87 +278,46 @@ sm_proto_encode_LeaderAndIsrRequest(sm_wbuf_t *w, int16_t ver, const sm_leaderan
 void
 sm_proto_encode_LeaderAndIsrResponse(sm_wbuf_t *w, int16_t ver, const sm_leaderandisr_resp_t *in)
 {
-    int flex = sm_api_is_flexible(SM_API_LEADERANDISR, ver);
-    sm_write_i16(w, in->error_code);
-    write_part_errors(w, flex, in->n_partition_errors, in->partition_errors);
-    sm_proto_write_tags(w, flex);
+    write_errors_response(w, SM_API_LEADERANDISR, ver, in->error_code, in->n_partition_errors, in->partition_errors);
 }
 
 int
 sm_proto_decode_LeaderAndIsrResponse(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_leaderandisr_resp_t *out)
 {
     *out = (sm_leaderandisr_resp_t){ 0 };
-    if (!sm_proto_codec_supports(SM_API_LEADERANDISR, ver)) return -1;
-    int flex = sm_api_is_flexible(SM_API_LEADERANDISR, ver);
-    out->error_code = sm_read_i16(r);
-    out->partition_errors = read_part_errors(r, a, flex, &out->n_partition_errors);
-    sm_proto_read_tags(r, flex);
-    return sm_proto_check(r, SM_API_LEADERANDISR, ver);
+    return read_errors_response(r, SM_API_LEADERANDISR, ver, a, &out->error_code, &out->n_partition_errors, &out->partition_errors);
 }
 
 /* ---------------------------------------------------------------------- */
 /* UpdateMetadata                                                         */
 
 static void
-um_read_part(sm_reader_t *r, sm_arena_t *a, int16_t ver, int flex, sm_um_part_t *p)
+um_read_part(sm_reader_t *r, sm_arena_t *a, int16_t ver, int flex, void *part)
 {
-    p->partition_index = sm_read_i32(r);
-    p->controller_epoch = sm_read_i32(r);
-    p->leader = sm_read_i32(r);
-    p->leader_epoch = sm_read_i32(r);
-    p->isr = sm_proto_read_i32_array(r, a, flex, 0, &p->n_isr);
-    p->zk_version = sm_read_i32(r);
-    p->replicas = sm_proto_read_i32_array(r, a, flex, 0, &p->n_replicas);
+    sm_um_part_t *p = part;
+    READ_STATE_HEAD(r, a, flex, p);
     if (ver >= 4) p->offline_replicas = sm_proto_read_i32_array(r, a, flex, 0, &p->n_offline_replicas);
     sm_proto_read_tags(r, flex);
 }
 
 static void
-um_write_part(sm_wbuf_t *w, int16_t ver, int flex, sm_bytes_t topic, const sm_um_part_t *p)
+um_write_part(sm_wbuf_t *w, int16_t ver, int flex, const void *part)
 {
-    if (ver <= 4) sm_write_string(w, topic, flex);
-    sm_write_i32(w, p->partition_index);
-    sm_write_i32(w, p->controller_epoch);
-    sm_write_i32(w, p->leader);
-    sm_write_i32(w, p->leader_epoch);
-    sm_proto_write_i32_array(w, flex, 0, p->n_isr, p->isr);
-    sm_write_i32(w, p->zk_version);
-    sm_proto_write_i32_array(w, flex, 0, p->n_replicas, p->replicas);
+    const sm_um_part_t *p = part;
+    WRITE_STATE_HEAD(w, flex, p);
     if (ver >= 4) sm_proto_write_i32_array(w, flex, 0, p->n_offline_replicas, p->offline_replicas);
     sm_proto_write_tags(w, flex);
 }
+
+TOPIC_LIST(um, sm_um_topic_t, sm_um_part_t);
 
 int
 sm_proto_decode_UpdateMetadataRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_updatemetadata_req_t *out)
 {
     *out = (sm_updatemetadata_req_t){ 0 };
-    out->broker_epoch = -1;
-    if (!sm_proto_codec_supports(SM_API_UPDATEMETADATA, ver)) return -1;
-    int flex = sm_api_is_flexible(SM_API_UPDATEMETADATA, ver);
-    out->controller_id = sm_read_i32(r);
-    out->controller_epoch = sm_read_i32(r);
-    if (ver >= 5) out->broker_epoch = sm_read_i64(r);
-    if (ver <= 4) {
-        int32_t n;
-        sm_um_part_t *parts = sm_proto_read_array(r, a, flex, 0, 30, sizeof(*parts), &n);
-        if (n > 0) out->topics = sm_arena_calloc(a, (size_t)n, sizeof(*out->topics));
-        out->n_topics = n;
-        for (int32_t i = 0; i < n && !r->err; i++) {
-            out->topics[i].topic = sm_read_string(r, flex);
-            out->topics[i].n_partitions = 1;
-            out->topics[i].partitions = &parts[i];
-            um_read_part(r, a, ver, flex, &parts[i]);
-        }
-    } else {
-        out->topics = sm_proto_read_array(r, a, flex, 0, flex ? 2 : 6, sizeof(*out->topics), &out->n_topics);
-        for (int32_t i = 0; i < out->n_topics && !r->err; i++) {
-            sm_um_topic_t *t = &out->topics[i];
-            t->topic = sm_read_string(r, flex);
-            t->partitions = sm_proto_read_array(r, a, flex, 0, flex ? 20 : 28, sizeof(*t->partitions), &t->n_partitions);
-            for (int32_t j = 0; j < t->n_partitions && !r->err; j++) um_read_part(r, a, ver, flex, &t->partitions[j]);
-            sm_proto_read_tags(r, flex);
-        }
-    }
+    int flex = read_ctrl_fields(r, SM_API_UPDATEMETADATA, ver, 5, &out->controller_id, &out->controller_epoch, &out->broker_epoch);
+    if (flex < 0) return -1;
+    out->topics = read_topics(r, a, ver, flex, &um_topics, ver <= 4, ver <= 4 ? 30 : flex ? 20 : 28, &out->n_topics);
     out->live_brokers = sm_proto_read_array(r, a, flex, 0, flex ? 6 : 8, sizeof(*out->live_brokers),
                                             &out->n_live_brokers);
     for (int32_t i = 0; i < out->n_live_brokers && !r->err; i++) {
@@ -286,26 +352,8 @@ void
 sm_proto_encode_UpdateMetadataRequest(sm_wbuf_t *w, int16_t ver, const sm_updatemetadata_req_t *in)
 {
     int flex = sm_api_is_flexible(SM_API_UPDATEMETADATA, ver);
-    sm_write_i32(w, in->controller_id);
-    sm_write_i32(w, in->controller_epoch);
-    if (ver >= 5) sm_write_i64(w, in->broker_epoch);
-    if (ver <= 4) {
-        int32_t total = total_partitions(in->n_topics, in->topics, sizeof(*in->topics),
-                                         offsetof(sm_um_topic_t, n_partitions));
-        sm_proto_write_array_len(w, flex, 0, total);
-        for (int32_t i = 0; i < in->n_topics; i++)
-            for (int32_t j = 0; j < in->topics[i].n_partitions; j++)
-                um_write_part(w, ver, flex, in->topics[i].topic, &in->topics[i].partitions[j]);
-    } else {
-        sm_proto_write_array_len(w, flex, 0, in->n_topics);
-        for (int32_t i = 0; i < in->n_topics; i++) {
-            const sm_um_topic_t *t = &in->topics[i];
-            sm_write_string(w, t->topic, flex);
-            sm_proto_write_array_len(w, flex, 0, t->n_partitions);
-            for (int32_t j = 0; j < t->n_partitions; j++) um_write_part(w, ver, flex, t->topic, &t->partitions[j]);
-            sm_proto_write_tags(w, flex);
-        }
-    }
+    write_ctrl_fields(w, ver >= 5, in->controller_id, in->controller_epoch, in->broker_epoch);
+    write_topics(w, ver, flex, &um_topics, ver <= 4, in->topics, in->n_topics);
     sm_proto_write_array_len(w, flex, 0, in->n_live_brokers);
     for (int32_t i = 0; i < in->n_live_brokers; i++) {
         const sm_um_broker_t *b = &in->live_brokers[i];
@@ -358,57 +406,49 @@ sm_proto_decode_UpdateMetadataResponse(sm_reader_t *r, int16_t ver, sm_arena_t *
 /* ---------------------------------------------------------------------- */
 /* StopReplica                                                            */
 
+/* v0: just the index after the name; v1-2: an element of a plain index
+ * array (no tags); v3: index, epoch, delete flag, tags. */
+static void
+sr_read_part(sm_reader_t *r, sm_arena_t *a, int16_t ver, int flex, void *part)
+{
+    sm_sr_part_t *p = part;
+    (void)a;
+    p->partition_index = sm_read_i32(r);
+    p->leader_epoch = -1;
+    if (ver >= 3) {
+        p->leader_epoch = sm_read_i32(r);
+        p->delete_partition = sm_proto_read_bool(r);
+        sm_proto_read_tags(r, flex);
+    }
+}
+
+static void
+sr_write_part(sm_wbuf_t *w, int16_t ver, int flex, const void *part)
+{
+    const sm_sr_part_t *p = part;
+    sm_write_i32(w, p->partition_index);
+    if (ver >= 3) {
+        sm_write_i32(w, p->leader_epoch);
+        sm_write_i8(w, p->delete_partition ? 1 : 0);
+        sm_proto_write_tags(w, flex);
+    }
+}
+
+TOPIC_LIST(sr, sm_sr_topic_t, sm_sr_part_t);
+
 int
 sm_proto_decode_StopReplicaRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_stopreplica_req_t *out)
 {
     *out = (sm_stopreplica_req_t){ 0 };
-    out->broker_epoch = -1;
-    if (!sm_proto_codec_supports(SM_API_STOPREPLICA, ver)) return -1;
-    int flex = sm_api_is_flexible(SM_API_STOPREPLICA, ver);
-    out->controller_id = sm_read_i32(r);
-    out->controller_epoch = sm_read_i32(r);
-    if (ver >= 1) out->broker_epoch = sm_read_i64(r);
+    int flex = read_ctrl_fields(r, SM_API_STOPREPLICA, ver, 1, &out->controller_id, &out->controller_epoch, &out->broker_epoch);
+    if (flex < 0) return -1;
     if (ver <= 2) out->delete_partitions = sm_proto_read_bool(r);
-    if (ver == 0) {
-        int32_t n;
-        sm_sr_part_t *parts = sm_proto_read_array(r, a, flex, 0, 6, sizeof(*parts), &n);
-        if (n > 0) out->topics = sm_arena_calloc(a, (size_t)n, sizeof(*out->topics));
-        out->n_topics = n;
-        for (int32_t i = 0; i < n && !r->err; i++) {
-            out->topics[i].topic = sm_read_string(r, flex);
-            out->topics[i].n_partitions = 1;
-            out->topics[i].partitions = &parts[i];
-            parts[i].partition_index = sm_read_i32(r);
-            parts[i].leader_epoch = -1;
-            parts[i].delete_partition = out->delete_partitions;
-        }
-    } else {
-        out->topics = sm_proto_read_array(r, a, flex, 0, flex ? 2 : 6, sizeof(*out->topics), &out->n_topics);
-        for (int32_t i = 0; i < out->n_topics && !r->err; i++) {
-            sm_sr_topic_t *t = &out->topics[i];
-            t->topic = sm_read_string(r, flex);
-            if (ver <= 2) {
-                int32_t n;
-                int32_t *idx = sm_proto_read_i32_array(r, a, flex, 0, &n);
-                if (n > 0) t->partitions = sm_arena_calloc(a, (size_t)n, sizeof(*t->partitions));
-                t->n_partitions = n;
-                for (int32_t j = 0; j < n && !r->err; j++) {
-                    t->partitions[j].partition_index = idx[j];
-                    t->partitions[j].leader_epoch = -1;
-                    t->partitions[j].delete_partition = out->delete_partitions;
-                }
-            } else {
-                t->partitions = sm_proto_read_array(r, a, flex, 0, 10, sizeof(*t->partitions), &t->n_partitions);
-                for (int32_t j = 0; j < t->n_partitions && !r->err; j++) {
-                    t->partitions[j].partition_index = sm_read_i32(r);
-                    t->partitions[j].leader_epoch = sm_read_i32(r);
-                    t->partitions[j].delete_partition = sm_proto_read_bool(r);
-                    sm_proto_read_tags(r, flex);
-                }
-            }
-            sm_proto_read_tags(r, flex);
-        }
-    }
+    /* Smallest partition: v0 name(2) + index(4), v1-2 index(4), v3 10. */
+    out->topics = read_topics(r, a, ver, flex, &sr_topics, ver == 0, ver == 0 ? 6 : ver <= 2 ? 4 : 10, &out->n_topics);
+    if (ver <= 2)
+        for (int32_t i = 0; i < out->n_topics; i++)
+            for (int32_t j = 0; j < out->topics[i].n_partitions; j++)
+                out->topics[i].partitions[j].delete_partition = out->delete_partitions;
     sm_proto_read_tags(r, flex);
     return sm_proto_check(r, SM_API_STOPREPLICA, ver);
 }
@@ -417,58 +457,23 @@ void
 sm_proto_encode_StopReplicaRequest(sm_wbuf_t *w, int16_t ver, const sm_stopreplica_req_t *in)
 {
     int flex = sm_api_is_flexible(SM_API_STOPREPLICA, ver);
-    sm_write_i32(w, in->controller_id);
-    sm_write_i32(w, in->controller_epoch);
-    if (ver >= 1) sm_write_i64(w, in->broker_epoch);
+    write_ctrl_fields(w, ver >= 1, in->controller_id, in->controller_epoch, in->broker_epoch);
     if (ver <= 2) sm_write_i8(w, in->delete_partitions ? 1 : 0);
-    if (ver == 0) {
-        int32_t total = total_partitions(in->n_topics, in->topics, sizeof(*in->topics),
-                                         offsetof(sm_sr_topic_t, n_partitions));
-        sm_proto_write_array_len(w, flex, 0, total);
-        for (int32_t i = 0; i < in->n_topics; i++)
-            for (int32_t j = 0; j < in->topics[i].n_partitions; j++) {
-                sm_write_string(w, in->topics[i].topic, flex);
-                sm_write_i32(w, in->topics[i].partitions[j].partition_index);
-            }
-    } else {
-        sm_proto_write_array_len(w, flex, 0, in->n_topics);
-        for (int32_t i = 0; i < in->n_topics; i++) {
-            const sm_sr_topic_t *t = &in->topics[i];
-            sm_write_string(w, t->topic, flex);
-            sm_proto_write_array_len(w, flex, 0, t->n_partitions);
-            for (int32_t j = 0; j < t->n_partitions; j++) {
-                sm_write_i32(w, t->partitions[j].partition_index);
-                if (ver >= 3) {
-                    sm_write_i32(w, t->partitions[j].leader_epoch);
-                    sm_write_i8(w, t->partitions[j].delete_partition ? 1 : 0);
-                    sm_proto_write_tags(w, flex);
-                }
-            }
-            sm_proto_write_tags(w, flex);
-        }
-    }
+    write_topics(w, ver, flex, &sr_topics, ver == 0, in->topics, in->n_topics);
     sm_proto_write_tags(w, flex);
 }
 
 void
 sm_proto_encode_StopReplicaResponse(sm_wbuf_t *w, int16_t ver, const sm_stopreplica_resp_t *in)
 {
-    int flex = sm_api_is_flexible(SM_API_STOPREPLICA, ver);
-    sm_write_i16(w, in->error_code);
-    write_part_errors(w, flex, in->n_partition_errors, in->partition_errors);
-    sm_proto_write_tags(w, flex);
+    write_errors_response(w, SM_API_STOPREPLICA, ver, in->error_code, in->n_partition_errors, in->partition_errors);
 }
 
 int
 sm_proto_decode_StopReplicaResponse(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_stopreplica_resp_t *out)
 {
     *out = (sm_stopreplica_resp_t){ 0 };
-    if (!sm_proto_codec_supports(SM_API_STOPREPLICA, ver)) return -1;
-    int flex = sm_api_is_flexible(SM_API_STOPREPLICA, ver);
-    out->error_code = sm_read_i16(r);
-    out->partition_errors = read_part_errors(r, a, flex, &out->n_partition_errors);
-    sm_proto_read_tags(r, flex);
-    return sm_proto_check(r, SM_API_STOPREPLICA, ver);
+    return read_errors_response(r, SM_API_STOPREPLICA, ver, a, &out->error_code, &out->n_partition_errors, &out->partition_errors);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -162,21 +162,38 @@ fence(const char *api, int32_t controller_id, int32_t controller_epoch, int64_t 
     return SM_ERR_NONE;
 }
 
+/* Loops over the partitions of a LeaderAndIsr or StopReplica request in
+ * request order (the two topic types differ only in their partition type):
+ * req->topics[t].partitions[p]. */
+#define FOR_EACH_PARTITION(req, t, p)                       \
+    for (int32_t t = 0; t < (req)->n_topics; t++)           \
+        for (int32_t p = 0; p < (req)->topics[t].n_partitions; p++)
+
+/* Append one entry per partition of req to errs[n...], with no error. */
+#define LIST_PARTITIONS(req, errs, n)                                                                 \
+    FOR_EACH_PARTITION(req, t_, p_)                                                                   \
+        (errs)[(n)++] = (sm_ib_part_error_t){ (req)->topics[t_].topic,                                \
+                                              (req)->topics[t_].partitions[p_].partition_index, SM_ERR_NONE }
+
+/* fence() for the requests that answer per partition: errs lists the n
+ * partitions; a fenced request gives every one of them the error. */
+static int16_t
+fence_partitions(const char *api, int32_t controller_id, int32_t controller_epoch, int64_t broker_epoch,
+                 sm_ib_part_error_t *errs, int n)
+{
+    int16_t err = fence(api, controller_id, controller_epoch, broker_epoch);
+    if (err != SM_ERR_NONE)
+        for (int i = 0; i < n; i++) errs[i].error_code = err;
+    return err;
+}
+
 int16_t
 sm_ib_apply_LeaderAndIsr(const sm_leaderandisr_req_t *req, sm_ib_part_error_t *errs)
 {
     int n = 0;
-    for (int32_t t = 0; t < req->n_topics; t++)
-        for (int32_t p = 0; p < req->topics[t].n_partitions; p++, n++) {
-            errs[n].topic = req->topics[t].topic;
-            errs[n].partition = req->topics[t].partitions[p].partition_index;
-            errs[n].error_code = SM_ERR_NONE;
-        }
-    int16_t err = fence("LeaderAndIsr", req->controller_id, req->controller_epoch, req->broker_epoch);
-    if (err != SM_ERR_NONE) {
-        for (int i = 0; i < n; i++) errs[i].error_code = err;
-        return err;
-    }
+    LIST_PARTITIONS(req, errs, n);
+    int16_t err = fence_partitions("LeaderAndIsr", req->controller_id, req->controller_epoch, req->broker_epoch, errs, n);
+    if (err != SM_ERR_NONE) return err;
     /* Leaders' endpoints help followers find them before UpdateMetadata. */
     pthread_mutex_lock(&dir_lock);
     for (int32_t i = 0; i < req->n_live_leaders; i++) {
@@ -276,17 +293,9 @@ int16_t
 sm_ib_apply_StopReplica(const sm_stopreplica_req_t *req, sm_ib_part_error_t *errs)
 {
     int n = 0;
-    for (int32_t t = 0; t < req->n_topics; t++)
-        for (int32_t p = 0; p < req->topics[t].n_partitions; p++, n++) {
-            errs[n].topic = req->topics[t].topic;
-            errs[n].partition = req->topics[t].partitions[p].partition_index;
-            errs[n].error_code = SM_ERR_NONE;
-        }
-    int16_t err = fence("StopReplica", req->controller_id, req->controller_epoch, req->broker_epoch);
-    if (err != SM_ERR_NONE) {
-        for (int i = 0; i < n; i++) errs[i].error_code = err;
-        return err;
-    }
+    LIST_PARTITIONS(req, errs, n);
+    int16_t err = fence_partitions("StopReplica", req->controller_id, req->controller_epoch, req->broker_epoch, errs, n);
+    if (err != SM_ERR_NONE) return err;
     if (!sm_srv.replicas) return SM_ERR_NONE;
     sm_arena_t *a = scratch_reset();
     int i = 0;
@@ -375,34 +384,36 @@ bad_request(sm_conn_t *c, const sm_req_hdr_t *h, ib_job_t *j)
     sm_conn_close(c, why);
 }
 
-static int32_t
-count_lai(const sm_leaderandisr_req_t *r)
-{
-    int32_t n = 0;
-    for (int32_t t = 0; t < r->n_topics; t++) n += r->topics[t].n_partitions;
-    return n;
-}
-
-static int32_t
-count_sr(const sm_stopreplica_req_t *r)
-{
-    int32_t n = 0;
-    for (int32_t t = 0; t < r->n_topics; t++) n += r->topics[t].n_partitions;
-    return n;
-}
-
+/* Network thread: post a job whose request decoded (rc 0) to run on the
+ * main thread, else close the connection. */
 static void
-run_lai(void *arg)
+job_start(ib_job_t *j, int rc, void (*run)(void *))
+{
+    if (rc < 0) bad_request(j->c, &j->h, j);
+    else job_post(j, run);
+}
+
+/* Main thread: LeaderAndIsr and StopReplica, which answer with one error
+ * per partition of the request, in request order. */
+static void
+run_part_errors(void *arg)
 {
     ib_job_t *j = arg;
     if (job_dead(j)) return;
-    int32_t n = count_lai(&j->req.lai);
-    sm_leaderandisr_resp_t resp = { 0 };
-    resp.partition_errors = sm_arena_calloc(j->a, (size_t)(n ? n : 1), sizeof(sm_ib_part_error_t));
-    resp.n_partition_errors = n;
-    resp.error_code = sm_ib_apply_LeaderAndIsr(&j->req.lai, resp.partition_errors);
+    int lai = j->h.api_key == SM_API_LEADERANDISR;
+    int32_t n = 0;
+    if (lai) FOR_EACH_PARTITION(&j->req.lai, t, p) n++;
+    else FOR_EACH_PARTITION(&j->req.sr, t, p) n++;
+    sm_ib_part_error_t *errs = sm_arena_calloc(j->a, (size_t)(n ? n : 1), sizeof(*errs));
+    int16_t err = lai ? sm_ib_apply_LeaderAndIsr(&j->req.lai, errs) : sm_ib_apply_StopReplica(&j->req.sr, errs);
     j->resp = sm_response_start(&j->h);
-    sm_proto_encode_LeaderAndIsrResponse(sm_resp_wbuf(j->resp), j->h.api_version, &resp);
+    if (lai) {
+        sm_leaderandisr_resp_t resp = { err, n, errs };
+        sm_proto_encode_LeaderAndIsrResponse(sm_resp_wbuf(j->resp), j->h.api_version, &resp);
+    } else {
+        sm_stopreplica_resp_t resp = { err, n, errs };
+        sm_proto_encode_StopReplicaResponse(sm_resp_wbuf(j->resp), j->h.api_version, &resp);
+    }
     job_finish(j);
 }
 
@@ -410,8 +421,7 @@ void
 sm_handle_LeaderAndIsr(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a)
 {
     ib_job_t *j = job_new(c, h, a);
-    if (sm_proto_decode_LeaderAndIsrRequest(r, h->api_version, a, &j->req.lai) < 0) { bad_request(c, h, j); return; }
-    job_post(j, run_lai);
+    job_start(j, sm_proto_decode_LeaderAndIsrRequest(r, h->api_version, a, &j->req.lai), run_part_errors);
 }
 
 static void
@@ -429,31 +439,14 @@ void
 sm_handle_UpdateMetadata(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a)
 {
     ib_job_t *j = job_new(c, h, a);
-    if (sm_proto_decode_UpdateMetadataRequest(r, h->api_version, a, &j->req.um) < 0) { bad_request(c, h, j); return; }
-    job_post(j, run_um);
-}
-
-static void
-run_sr(void *arg)
-{
-    ib_job_t *j = arg;
-    if (job_dead(j)) return;
-    int32_t n = count_sr(&j->req.sr);
-    sm_stopreplica_resp_t resp = { 0 };
-    resp.partition_errors = sm_arena_calloc(j->a, (size_t)(n ? n : 1), sizeof(sm_ib_part_error_t));
-    resp.n_partition_errors = n;
-    resp.error_code = sm_ib_apply_StopReplica(&j->req.sr, resp.partition_errors);
-    j->resp = sm_response_start(&j->h);
-    sm_proto_encode_StopReplicaResponse(sm_resp_wbuf(j->resp), j->h.api_version, &resp);
-    job_finish(j);
+    job_start(j, sm_proto_decode_UpdateMetadataRequest(r, h->api_version, a, &j->req.um), run_um);
 }
 
 void
 sm_handle_StopReplica(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a)
 {
     ib_job_t *j = job_new(c, h, a);
-    if (sm_proto_decode_StopReplicaRequest(r, h->api_version, a, &j->req.sr) < 0) { bad_request(c, h, j); return; }
-    job_post(j, run_sr);
+    job_start(j, sm_proto_decode_StopReplicaRequest(r, h->api_version, a, &j->req.sr), run_part_errors);
 }
 
 /* The controller's answer; may run inside sm_ctrl_controlled_shutdown() or
@@ -497,8 +490,7 @@ void
 sm_handle_ControlledShutdown(sm_conn_t *c, const sm_req_hdr_t *h, sm_reader_t *r, sm_arena_t *a)
 {
     ib_job_t *j = job_new(c, h, a);
-    if (sm_proto_decode_ControlledShutdownRequest(r, h->api_version, a, &j->req.cs) < 0) { bad_request(c, h, j); return; }
-    job_post(j, run_cs);
+    job_start(j, sm_proto_decode_ControlledShutdownRequest(r, h->api_version, a, &j->req.cs), run_cs);
 }
 
 /* ---- controlled shutdown (the broker going down) ----------------------- */
