@@ -1,6 +1,7 @@
 // tests/integration/js/kjs.js - kafkajs driver for the Samsa integration suite.
 //
-// Owns the Node.js side of tests/integration/test_kafkajs.py: one small
+// Owns the Node.js side of tests/integration/test_kafkajs.py (whose `member`
+// driver test_groups_cluster.py reuses on the 3-broker cluster): one small
 // program per client role, selected by the first argument, configured by a
 // JSON object in the second, reporting everything it sees as JSON lines on
 // stdout (one object per line, "ev" says what it is) so that the Python test
@@ -276,10 +277,10 @@ async function member() {
   consumer.on(consumer.events.REBALANCING, () => out({ ev: 'rebalancing', t: Date.now() }))
   consumer.on(consumer.events.COMMIT_OFFSETS, e => {
     for (const t of e.payload.topics) {
-      for (const p of t.partitions) out({ ev: 'commit', gen: e.payload.groupGenerationId, p: Number(p.partition), o: Number(p.offset) })
+      for (const p of t.partitions) out({ ev: 'commit', gen: e.payload.groupGenerationId, p: Number(p.partition), o: Number(p.offset), t: Date.now() })
     }
   })
-  consumer.on(consumer.events.CRASH, e => out({ ev: 'crash', error: String(e.payload.error && e.payload.error.message) }))
+  consumer.on(consumer.events.CRASH, e => out({ ev: 'crash', error: String(e.payload.error && e.payload.error.message), restart: e.payload.restart, t: Date.now() }))
 
   let stopping = false
   const stop = async () => {
