@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "core/sm_err.h"
 #include "core/sm_log.h"
 #include "core/sm_util.h"
 #include "zk/sm_ctrl.h"
@@ -217,11 +218,38 @@ event_done(sm_ctrl_t *c)
 }
 
 static int
-is_live(const sm_ctrl_t *c, int32_t id)
+in_i32(const int32_t *v, int32_t n, int32_t x)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (v[i] == x) return 1;
+    return 0;
+}
+
+static int
+is_bounced(const sm_ctrl_t *c, int32_t id)
+{
+    return in_i32(c->bounced, c->nbounced, id);
+}
+
+static int
+is_shutting(const sm_ctrl_t *c, int32_t id)
+{
+    return in_i32(c->shutting, c->nshutting, id);
+}
+
+/* The live broker's registration, or NULL. */
+static const sm_broker_info_t *
+find_live(const sm_ctrl_t *c, int32_t id)
 {
     for (int i = 0; i < c->nlive; i++)
-        if (c->live[i].id == id) return 1;
-    return 0;
+        if (c->live[i].id == id) return &c->live[i];
+    return NULL;
+}
+
+static int
+is_live(const sm_ctrl_t *c, int32_t id)
+{
+    return find_live(c, id) != NULL;
 }
 
 static ctopic_t *
@@ -291,6 +319,24 @@ in_list(const char *const *v, int n, const char *s)
 }
 
 static void
+reass_entry_free(reass_t *e)
+{
+    free(e->topic);
+    free(e->trs);
+    free(e->rm);
+}
+
+/* Drop every /admin/reassign_partitions entry being driven. */
+static void
+reass_clear(sm_ctrl_t *c)
+{
+    for (int i = 0; i < c->nreass; i++) reass_entry_free(&c->reass[i]);
+    free(c->reass);
+    c->reass = NULL;
+    c->nreass = 0;
+}
+
+static void
 clear_context(sm_ctrl_t *c)
 {
     free_brokers(c->live, c->nlive);
@@ -306,14 +352,7 @@ clear_context(sm_ctrl_t *c)
     free(c->shutting);
     c->shutting = NULL;
     c->nshutting = 0;
-    for (int i = 0; i < c->nreass; i++) {
-        free(c->reass[i].topic);
-        free(c->reass[i].trs);
-        free(c->reass[i].rm);
-    }
-    free(c->reass);
-    c->reass = NULL;
-    c->nreass = 0;
+    reass_clear(c);
 }
 
 static void
@@ -359,7 +398,7 @@ cs_abort(sm_ctrl_t *c)
     cs_done_fn done = c->cs_done;
     c->cs_done = NULL;
     c->cs_broker = -1;
-    done(c->cs_arg, 41 /* NOT_CONTROLLER */, NULL, 0);
+    done(c->cs_arg, SM_ERR_NOT_CONTROLLER, NULL, 0);
 }
 
 static void
@@ -385,20 +424,30 @@ resign(sm_ctrl_t *c)
     c->qn = k;
     c->busy = 0;
     for (int i = 0; i < nd; i++) {
-        if (drop[i].kind == EV_CSHUT && drop[i].done) drop[i].done(drop[i].arg, 41, NULL, 0);
+        if (drop[i].kind == EV_CSHUT && drop[i].done) drop[i].done(drop[i].arg, SM_ERR_NOT_CONTROLLER, NULL, 0);
         free(drop[i].topic);
     }
     free(drop);
 }
 
+/* Append ev (ownership of ev.topic moves to the queue) and start it if
+ * the controller is idle. */
+static void
+queue_push(sm_ctrl_t *c, cev_t ev)
+{
+    c->q = sm_realloc(c->q, sizeof(cev_t) * (size_t)(c->qn + 1));
+    c->q[c->qn++] = ev;
+    if (!c->busy) run_next(c);
+}
+
+/* Queue a watch-driven event unless an equal one (same kind and topic) is
+ * already waiting: one run sees all changes so far. */
 static void
 enqueue(sm_ctrl_t *c, int kind, const char *topic)
 {
     for (int i = 0; i < c->qn; i++)
         if (c->q[i].kind == kind && (!topic || (c->q[i].topic && !strcmp(c->q[i].topic, topic)))) return;
-    c->q = sm_realloc(c->q, sizeof(cev_t) * (size_t)(c->qn + 1));
-    c->q[c->qn++] = (cev_t){ .kind = kind, .topic = topic ? sm_strdup(topic) : NULL };
-    if (!c->busy) run_next(c);
+    queue_push(c, (cev_t){ .kind = kind, .topic = topic ? sm_strdup(topic) : NULL });
 }
 
 static void topics_begin(sm_ctrl_t *c);
@@ -419,7 +468,7 @@ run_next(sm_ctrl_t *c)
         memmove(&c->q[0], &c->q[1], sizeof(cev_t) * (size_t)(c->qn - 1));
         c->qn--;
         if (ev.kind != EV_ELECT && !c->active) {
-            if (ev.kind == EV_CSHUT && ev.done) ev.done(ev.arg, 41, NULL, 0);
+            if (ev.kind == EV_CSHUT && ev.done) ev.done(ev.arg, SM_ERR_NOT_CONTROLLER, NULL, 0);
             free(ev.topic);
             continue;
         }
@@ -448,13 +497,69 @@ multi_fenced(const sm_zk_res_t *r)
     return r->rc != ZOK && r->nops > 0 && r->op_rc && (r->op_rc[0] == ZBADVERSION || r->op_rc[0] == ZNONODE);
 }
 
+/* Every controller write: one multi of a check on /controller_epoch's
+ * zkVersion, then the write (type CREATE/SET/DELETE of path; data NULL for
+ * a null payload; version as for the op, -1 any), so that nothing is
+ * written once another controller has bumped the epoch. cb(arg) gets the
+ * multi's result (see multi_fenced()); data is copied before return. */
 static void
-fenced_op(sm_ctrl_t *c, sm_zk_op_t *op, int nops, sm_zk_cb_t cb, void *arg)
+fenced_write(sm_ctrl_t *c, sm_zk_op_type_t type, const char *path, const sm_wbuf_t *data, int version,
+             sm_zk_cb_t cb, void *arg)
 {
-    sm_zk_op_t ops[8];
-    ops[0] = (sm_zk_op_t){ .type = SM_ZK_OP_CHECK, .path = "/controller_epoch", .version = c->epoch_zkv };
-    memcpy(&ops[1], op, sizeof(sm_zk_op_t) * (size_t)nops);
-    sm_zk_amulti(c->zk, ops, nops + 1, cb, arg);
+    sm_zk_op_t ops[2] = {
+        { .type = SM_ZK_OP_CHECK, .path = "/controller_epoch", .version = c->epoch_zkv },
+        { .type = type, .path = path, .version = version, .data = data ? (const char *)data->data : NULL,
+          .len = data ? (int)data->len : -1 },
+    };
+    sm_zk_amulti(c->zk, ops, 2, cb, arg);
+}
+
+/* After a step whose fenced writes may have failed the epoch check: if
+ * one did, resign, queue a fresh election and return 1 (the event ends
+ * here); else 0. */
+static int
+deposed_if_fenced(sm_ctrl_t *c)
+{
+    if (!c->fenced) return 0;
+    resign(c);
+    enqueue(c, EV_ELECT, NULL);
+    return 1;
+}
+
+/* The issuing side of a step's reads: count the request in c->pending,
+ * then send it; cb must xtake(x) and arrive(). */
+static void
+step_get(sm_ctrl_t *c, const char *path, int watch, sm_zk_cb_t cb, xctx_t *x)
+{
+    c->pending++;
+    sm_zk_aget(c->zk, path, watch, cb, x);
+}
+
+static void
+step_children(sm_ctrl_t *c, const char *path, int watch, sm_zk_cb_t cb, xctx_t *x)
+{
+    c->pending++;
+    sm_zk_achildren(c->zk, path, watch, cb, x);
+}
+
+/* Copy of a children list (NULL-terminated spare slot kept). */
+static char **
+strv_dup(char *const *v, int n)
+{
+    char **d = sm_calloc((size_t)n + 1, sizeof(char *));
+    for (int i = 0; i < n; i++) d[i] = sm_strdup(v[i]);
+    return d;
+}
+
+/* Completion of a step's fenced write whose only interesting failure is
+ * the epoch check (NODEEXISTS on a parent, NONODE on a delete are fine). */
+static void
+on_fenced_step(void *arg, const sm_zk_res_t *r)
+{
+    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
+    if (!c) return;
+    if (multi_fenced(r)) c->fenced = 1;
+    arrive(c);
 }
 
 /* ---- election ----------------------------------------------------------- */
@@ -625,8 +730,7 @@ on_broker_ids(void *arg, const sm_zk_res_t *r)
         int64_t id;
         if (sm_parse_i64(r->children[i], &id) < 0 || id < 0 || id > INT32_MAX) continue;
         char *path = sm_asprintf("/brokers/ids/%s", r->children[i]);
-        c->pending++;
-        sm_zk_aget(c->zk, path, 0, on_broker_data, xnew(c, NULL, (int32_t)id));
+        step_get(c, path, 0, on_broker_data, xnew(c, NULL, (int32_t)id));
         free(path);
     }
     arrive(c);
@@ -635,8 +739,7 @@ on_broker_ids(void *arg, const sm_zk_res_t *r)
 static void
 load_brokers(sm_ctrl_t *c)
 {
-    c->pending++;
-    sm_zk_achildren(c->zk, "/brokers/ids", 1, on_broker_ids, xnew(c, NULL, 0));
+    step_children(c, "/brokers/ids", 1, on_broker_ids, xnew(c, NULL, 0));
 }
 
 static void
@@ -665,13 +768,21 @@ on_state(void *arg, const sm_zk_res_t *r)
     arrive(c);
 }
 
+/* Step read of partition p's state into the context (on_state). A watch
+ * is only set for reassignments (Kafka's
+ * PartitionReassignmentIsrChangeHandler). */
+static void
+read_state_watch(sm_ctrl_t *c, const char *topic, int32_t p, int watch)
+{
+    char *path = sm_asprintf("/brokers/topics/%s/partitions/%d/state", topic, p);
+    step_get(c, path, watch, on_state, xnew(c, topic, p));
+    free(path);
+}
+
 static void
 read_state(sm_ctrl_t *c, const char *topic, int32_t p)
 {
-    char *path = sm_asprintf("/brokers/topics/%s/partitions/%d/state", topic, p);
-    c->pending++;
-    sm_zk_aget(c->zk, path, 0, on_state, xnew(c, topic, p));
-    free(path);
+    read_state_watch(c, topic, p, 0);
 }
 
 /* Install a freshly read assignment; keeps known states of old partitions. */
@@ -764,9 +875,8 @@ static void
 read_assignment(sm_ctrl_t *c, const char *topic)
 {
     char *path = sm_asprintf("/brokers/topics/%s", topic);
-    c->pending++;
     /* The data watch is Kafka's PartitionModificationsHandler. */
-    sm_zk_aget(c->zk, path, 1, on_assignment, xnew(c, topic, 0));
+    step_get(c, path, 1, on_assignment, xnew(c, topic, 0));
     free(path);
 }
 
@@ -776,8 +886,7 @@ on_topic_names(void *arg, const sm_zk_res_t *r)
     sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
     if (!c) return;
     if (r->rc == ZOK) {
-        c->names = sm_calloc((size_t)r->nchildren + 1, sizeof(char *));
-        for (int i = 0; i < r->nchildren; i++) c->names[i] = sm_strdup(r->children[i]);
+        c->names = strv_dup(r->children, r->nchildren);
         c->nnames = r->nchildren;
         char *newl = NULL, *dell = NULL;   /* kept for topics_loaded's log line */
         for (int i = 0; i < r->nchildren; i++) {
@@ -802,8 +911,7 @@ on_topic_names(void *arg, const sm_zk_res_t *r)
 static void
 load_topics(sm_ctrl_t *c)
 {
-    c->pending++;
-    sm_zk_achildren(c->zk, "/brokers/topics", 1, on_topic_names, xnew(c, NULL, 0));
+    step_children(c, "/brokers/topics", 1, on_topic_names, xnew(c, NULL, 0));
 }
 
 static void
@@ -813,8 +921,7 @@ on_delete_names(void *arg, const sm_zk_res_t *r)
     if (!c) return;
     if (r->rc == ZOK) {
         free_strv(c->delq, c->ndelq);
-        c->delq = sm_calloc((size_t)r->nchildren + 1, sizeof(char *));
-        for (int i = 0; i < r->nchildren; i++) c->delq[i] = sm_strdup(r->children[i]);
+        c->delq = strv_dup(r->children, r->nchildren);
         c->ndelq = r->nchildren;
     }
     arrive(c);
@@ -823,19 +930,32 @@ on_delete_names(void *arg, const sm_zk_res_t *r)
 static void
 load_deletes(sm_ctrl_t *c)
 {
-    c->pending++;
-    sm_zk_achildren(c->zk, "/admin/delete_topics", 1, on_delete_names, xnew(c, NULL, 0));
+    step_children(c, "/admin/delete_topics", 1, on_delete_names, xnew(c, NULL, 0));
+}
+
+/* Append id to the comma-separated list *s (a heap string, "" when
+ * empty), for log lines. */
+static void
+id_join(char **s, int32_t id)
+{
+    char *t = sm_asprintf("%s%s%d", *s, **s ? "," : "", id);
+    free(*s);
+    *s = t;
+}
+
+static char *
+ids_str(const int32_t *v, int32_t n)
+{
+    char *s = sm_strdup("");
+    for (int32_t i = 0; i < n; i++) id_join(&s, v[i]);
+    return s;
 }
 
 static char *
 broker_ids_str(const sm_broker_info_t *b, int n)
 {
     char *s = sm_strdup("");
-    for (int i = 0; i < n; i++) {
-        char *t = sm_asprintf("%s%s%d", s, i ? "," : "", b[i].id);
-        free(s);
-        s = t;
-    }
+    for (int i = 0; i < n; i++) id_join(&s, b[i].id);
     return s;
 }
 
@@ -846,9 +966,7 @@ install_brokers(sm_ctrl_t *c)
     qsort(c->nb, (size_t)c->nnb, sizeof(*c->nb), cmp_broker);
     char *added = sm_strdup(""), *dead = sm_strdup(""), *bounced = sm_strdup("");
     for (int i = 0; i < c->nnb; i++) {
-        const sm_broker_info_t *old = NULL;
-        for (int k = 0; k < c->nlive; k++)
-            if (c->live[k].id == c->nb[i].id) old = &c->live[k];
+        const sm_broker_info_t *old = find_live(c, c->nb[i].id);
         if (old && old->broker_epoch == c->nb[i].broker_epoch) continue;
         if (old) {
             /* Kafka handles a bounce as failure + startup: its leaderships
@@ -856,10 +974,7 @@ install_brokers(sm_ctrl_t *c)
             c->bounced = sm_realloc(c->bounced, sizeof(int32_t) * (size_t)(c->nbounced + 1));
             c->bounced[c->nbounced++] = c->nb[i].id;
         }
-        char **lst = old ? &bounced : &added;
-        char *t = sm_asprintf("%s%s%d", *lst, **lst ? "," : "", c->nb[i].id);
-        free(*lst);
-        *lst = t;
+        id_join(old ? &bounced : &added, c->nb[i].id);
         c->new_brokers = sm_realloc(c->new_brokers, sizeof(int32_t) * (size_t)(c->nnew + 1));
         c->new_brokers[c->nnew++] = c->nb[i].id;
     }
@@ -867,10 +982,7 @@ install_brokers(sm_ctrl_t *c)
         int still = 0;
         for (int i = 0; i < c->nnb; i++)
             if (c->nb[i].id == c->live[k].id) still = 1;
-        if (still) continue;
-        char *t = sm_asprintf("%s%s%d", dead, *dead ? "," : "", c->live[k].id);
-        free(dead);
-        dead = t;
+        if (!still) id_join(&dead, c->live[k].id);
     }
     char *all = broker_ids_str(c->nb, c->nnb);
     if (c->full) {
@@ -895,12 +1007,7 @@ install_brokers(sm_ctrl_t *c)
     int k = 0;
     for (int i = 0; i < c->nshutting; i++) {
         int32_t id = c->shutting[i];
-        int keep = 0;
-        for (int j = 0; j < c->nlive; j++)
-            if (c->live[j].id == id) keep = 1;
-        for (int j = 0; j < c->nbounced; j++)
-            if (c->bounced[j] == id) keep = 0;
-        if (keep) c->shutting[k++] = id;
+        if (is_live(c, id) && !is_bounced(c, id)) c->shutting[k++] = id;
     }
     c->nshutting = k;
 }
@@ -990,15 +1097,9 @@ partmod_begin(sm_ctrl_t *c, const char *topic)
 }
 
 static void
-deletes_loaded(sm_ctrl_t *c)
-{
-    reconcile(c);
-}
-
-static void
 deletes_begin(sm_ctrl_t *c)
 {
-    step(c, deletes_loaded);
+    step(c, reconcile);
     load_deletes(c);
     arrive(c);
 }
@@ -1009,26 +1110,6 @@ static int
 is_deleting(const sm_ctrl_t *c, const char *topic)
 {
     return c->conf.delete_topic_enable && in_list((const char *const *)c->delq, c->ndelq, topic);
-}
-
-static int
-in_i32(const int32_t *v, int32_t n, int32_t x)
-{
-    for (int32_t i = 0; i < n; i++)
-        if (v[i] == x) return 1;
-    return 0;
-}
-
-static int
-is_bounced(const sm_ctrl_t *c, int32_t id)
-{
-    return in_i32(c->bounced, c->nbounced, id);
-}
-
-static int
-is_shutting(const sm_ctrl_t *c, int32_t id)
-{
-    return in_i32(c->shutting, c->nshutting, id);
 }
 
 /* May id become leader now (live, not going away, not just restarted)? */
@@ -1042,6 +1123,21 @@ static int
 topic_unclean(const sm_ctrl_t *c, const ctopic_t *t)
 {
     return t->unclean >= 0 ? t->unclean : c->conf.unclean_leader_election_enable;
+}
+
+/* The state that follows s with the given leader and ISR (isr: heap array
+ * of nisr, ownership moves to out), written by this controller's epoch. */
+static void
+next_state(const sm_ctrl_t *c, const sm_partition_state_t *s, int32_t leader, int32_t *isr, int32_t nisr,
+           sm_partition_state_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->controller_epoch = c->epoch;
+    out->leader = leader;
+    out->leader_epoch = s->leader_epoch + 1;
+    out->isr = isr;
+    out->nisr = nisr;
+    out->zk_version = s->zk_version + 1;
 }
 
 /* The desired state of partition p of t given its current state s: Kafka's
@@ -1122,13 +1218,7 @@ elect(const sm_ctrl_t *c, const ctopic_t *t, int32_t p, const sm_partition_state
     if (unclean && warn)
         CLOG_WARN(c, "Unclean leader election. Partition %s-%d has been assigned leader %d from deposed leader %d "
                   "and ISR not in sync: possible data loss", t->name, p, leader, s->leader);
-    memset(out, 0, sizeof(*out));
-    out->controller_epoch = c->epoch;
-    out->leader = leader;
-    out->leader_epoch = s->leader_epoch + 1;
-    out->isr = isr;
-    out->nisr = nisr;
-    out->zk_version = s->zk_version + 1;
+    next_state(c, s, leader, isr, nisr, out);
     return 1;
 }
 
@@ -1211,8 +1301,7 @@ reconcile(sm_ctrl_t *c)
         }
         if (any) {
             char *path = sm_asprintf("/config/topics/%s", t->name);
-            c->pending++;
-            sm_zk_aget(c->zk, path, 0, on_topic_config, xnew(c, t->name, 0));
+            step_get(c, path, 0, on_topic_config, xnew(c, t->name, 0));
             free(path);
         }
     }
@@ -1244,14 +1333,6 @@ on_state_write(void *arg, const sm_zk_res_t *r)
     arrive(c);
 }
 
-static void
-on_parent_create(void *arg, const sm_zk_res_t *r)
-{
-    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
-    if (!c) return;
-    if (multi_fenced(r)) c->fenced = 1;
-    arrive(c);   /* NODEEXISTS is expected and fine */
-}
 
 static void
 write_state(sm_ctrl_t *c, ctopic_t *t, int32_t p, sm_partition_state_t *ns, int create)
@@ -1260,12 +1341,10 @@ write_state(sm_ctrl_t *c, ctopic_t *t, int32_t p, sm_partition_state_t *ns, int 
     sm_wbuf_init(&w, 128);
     sm_zk_encode_partition_state(&w, ns);
     char *path = sm_asprintf("/brokers/topics/%s/partitions/%d/state", t->name, p);
-    sm_zk_op_t op = { .type = create ? SM_ZK_OP_CREATE : SM_ZK_OP_SET, .path = path,
-                      .data = (const char *)w.data, .len = (int)w.len, .version = t->st[p].zk_version };
     xctx_t *x = xnew(c, t->name, p);
     x->depth = create;
     c->pending++;
-    fenced_op(c, &op, 1, on_state_write, x);
+    fenced_write(c, create ? SM_ZK_OP_CREATE : SM_ZK_OP_SET, path, &w, t->st[p].zk_version, on_state_write, x);
     free(path);
     sm_wbuf_free(&w);
     /* Optimistically install; on failure the re-read overwrites it. */
@@ -1278,9 +1357,56 @@ write_state(sm_ctrl_t *c, ctopic_t *t, int32_t p, sm_partition_state_t *ns, int 
 static void
 create_parent(sm_ctrl_t *c, const char *path)
 {
-    sm_zk_op_t op = { .type = SM_ZK_OP_CREATE, .path = path, .data = NULL, .len = -1 };
     c->pending++;
-    fenced_op(c, &op, 1, on_parent_create, xnew(c, NULL, 0));
+    fenced_write(c, SM_ZK_OP_CREATE, path, NULL, 0, on_fenced_step, xnew(c, NULL, 0));
+}
+
+/* Step writes creating partition p's first state: the live replicas in
+ * assignment order form the ISR, the first of them leads.
+ * createTopicPartitionStatesRaw: parents (null data) first, the topic's
+ * "partitions" node only once per topic (*parents_done), then the state;
+ * same session, so they apply in this order. */
+static void
+create_state(sm_ctrl_t *c, ctopic_t *t, int32_t p, int *parents_done)
+{
+    char *pp;
+    if (!*parents_done) {
+        pp = sm_asprintf("/brokers/topics/%s/partitions", t->name);
+        create_parent(c, pp);
+        free(pp);
+        *parents_done = 1;
+    }
+    pp = sm_asprintf("/brokers/topics/%s/partitions/%d", t->name, p);
+    create_parent(c, pp);
+    free(pp);
+    sm_partition_state_t ns = { .controller_epoch = c->epoch, .leader = -1, .leader_epoch = 0 };
+    ns.isr = sm_calloc((size_t)t->a.nreplicas[p] + 1, sizeof(int32_t));
+    for (int32_t k = 0; k < t->a.nreplicas[p]; k++) {
+        int32_t r = t->a.replicas[p][k];
+        if (!is_live(c, r)) continue;
+        if (ns.leader < 0) ns.leader = r;
+        ns.isr[ns.nisr++] = r;
+    }
+    ns.zk_version = 0;
+    write_state(c, t, p, &ns, 1);
+}
+
+/* Step write of elect()'s new state for existing partition p, if any;
+ * flags partitions the controlled-shutdown broker only follows now. */
+static void
+elect_state(sm_ctrl_t *c, ctopic_t *t, int32_t p)
+{
+    sm_partition_state_t ns;
+    if (!elect(c, t, p, &t->st[p], &ns, 1)) return;
+    int32_t cs = c->cs_broker;
+    if (cs >= 0 && t->st[p].leader != cs && ns.leader != cs && in_i32(t->a.replicas[p], t->a.nreplicas[p], cs))
+        t->flag[p] |= FL_CSSTOP;   /* followed by cs: StopReplica(delete=false) */
+    if (ns.leader >= 0 && ns.leader != t->st[p].leader)
+        CLOG_INFO(c, "Elected leader %d for partition %s-%d (leader epoch %d)", ns.leader, t->name, p,
+                  ns.leader_epoch);
+    else if (ns.leader < 0 && t->st[p].leader >= 0)
+        CLOG_WARN(c, "Partition %s-%d is offline: no live in-sync replica", t->name, p);
+    write_state(c, t, p, &ns, 0);
 }
 
 static void
@@ -1292,43 +1418,8 @@ reconcile_write(sm_ctrl_t *c)
         if (!t->loaded || is_deleting(c, t->name)) continue;
         int parents = 0;
         for (int32_t p = 0; p < t->a.npartitions; p++) {
-            if (needs_create(c, t, p)) {
-                /* createTopicPartitionStatesRaw: parents (null data), then
-                 * the state; same session, so they apply in this order. */
-                if (!parents) {
-                    char *pp = sm_asprintf("/brokers/topics/%s/partitions", t->name);
-                    create_parent(c, pp);
-                    free(pp);
-                    parents = 1;
-                }
-                char *pp = sm_asprintf("/brokers/topics/%s/partitions/%d", t->name, p);
-                create_parent(c, pp);
-                free(pp);
-                sm_partition_state_t ns = { .controller_epoch = c->epoch, .leader = -1, .leader_epoch = 0 };
-                ns.isr = sm_calloc((size_t)t->a.nreplicas[p] + 1, sizeof(int32_t));
-                for (int32_t k = 0; k < t->a.nreplicas[p]; k++) {
-                    int32_t r = t->a.replicas[p][k];
-                    if (!is_live(c, r)) continue;
-                    if (ns.leader < 0) ns.leader = r;
-                    ns.isr[ns.nisr++] = r;
-                }
-                ns.zk_version = 0;
-                write_state(c, t, p, &ns, 1);
-            } else if (t->has_st[p]) {
-                sm_partition_state_t ns;
-                if (elect(c, t, p, &t->st[p], &ns, 1)) {
-                    int32_t cs = c->cs_broker;
-                    if (cs >= 0 && t->st[p].leader != cs && ns.leader != cs &&
-                        in_i32(t->a.replicas[p], t->a.nreplicas[p], cs))
-                        t->flag[p] |= FL_CSSTOP;   /* followed by cs: StopReplica(delete=false) */
-                    if (ns.leader >= 0 && ns.leader != t->st[p].leader)
-                        CLOG_INFO(c, "Elected leader %d for partition %s-%d (leader epoch %d)", ns.leader, t->name,
-                                  p, ns.leader_epoch);
-                    else if (ns.leader < 0 && t->st[p].leader >= 0)
-                        CLOG_WARN(c, "Partition %s-%d is offline: no live in-sync replica", t->name, p);
-                    write_state(c, t, p, &ns, 0);
-                }
-            }
+            if (needs_create(c, t, p)) create_state(c, t, p, &parents);
+            else if (t->has_st[p]) elect_state(c, t, p);
         }
     }
     arrive(c);
@@ -1376,50 +1467,70 @@ is_new_broker(const sm_ctrl_t *c, int32_t id)
     return in_i32(c->new_brokers, c->nnew, id);
 }
 
+/* Room for every partition of every loaded topic (caller frees). */
+static sm_ctrl_partition_t *
+parts_alloc(const sm_ctrl_t *c)
+{
+    int total = 0;
+    for (int i = 0; i < c->ntopics; i++)
+        if (c->topics[i].loaded) total += c->topics[i].a.npartitions;
+    return sm_calloc((size_t)total + 1, sizeof(sm_ctrl_partition_t));
+}
+
+/* Fill parts (from parts_alloc()) with the partitions of loaded topics not
+ * being deleted that have a state and were changed this round (or all of
+ * them if everything); replica_of >= 0 keeps only partitions that broker
+ * replicates. Returns the count. */
+static int
+collect_parts(const sm_ctrl_t *c, sm_ctrl_partition_t *parts, int32_t replica_of, int everything)
+{
+    int n = 0;
+    for (int i = 0; i < c->ntopics; i++) {
+        const ctopic_t *t = &c->topics[i];
+        if (!t->loaded || is_deleting(c, t->name)) continue;
+        for (int32_t p = 0; p < t->a.npartitions; p++) {
+            if (!t->has_st[p]) continue;
+            if (replica_of >= 0 && !in_i32(t->a.replicas[p], t->a.nreplicas[p], replica_of)) continue;
+            if (everything || t->changed[p] > 0) fill_part(&parts[n++], t, p);
+        }
+    }
+    return n;
+}
+
+/* UpdateMetadata with parts[0..n) to every live broker. */
+static void
+um_broadcast(sm_ctrl_t *c, const sm_ctrl_partition_t *parts, int n)
+{
+    sm_ctrl_broker_t *live = live_list(c);
+    for (int b = 0; b < c->nlive && c->ch.update_metadata; b++)
+        c->ch.update_metadata(c->ch.arg, c->live[b].id, c->id, c->epoch, live, c->nlive, parts, n);
+    free(live);
+}
+
 static void process_deletions(sm_ctrl_t *c);
 static void post_reconcile(sm_ctrl_t *c);
 
 static void
 reconcile_send(sm_ctrl_t *c)
 {
-    if (c->fenced) {
+    if (c->fenced)
         CLOG_WARN(c, "Controller moved to another broker (epoch zk version %d is stale). Aborting controller "
                   "startup procedure", c->epoch_zkv);
-        resign(c);
-        enqueue(c, EV_ELECT, NULL);
-        return;
-    }
-    int total = 0;
-    for (int i = 0; i < c->ntopics; i++)
-        if (c->topics[i].loaded) total += c->topics[i].a.npartitions;
-    sm_ctrl_partition_t *parts = sm_calloc((size_t)total + 1, sizeof(*parts));
+    if (deposed_if_fenced(c)) return;
+    sm_ctrl_partition_t *parts = parts_alloc(c);
     sm_ctrl_broker_t *live = live_list(c);
 
     /* LeaderAndIsr to every live replica of each partition to announce. */
     for (int b = 0; b < c->nlive; b++) {
         int32_t bid = c->live[b].id;
-        int n = 0;
-        for (int i = 0; i < c->ntopics; i++) {
-            ctopic_t *t = &c->topics[i];
-            if (!t->loaded || is_deleting(c, t->name)) continue;
-            for (int32_t p = 0; p < t->a.npartitions; p++) {
-                if (!t->has_st[p] || !in_i32(t->a.replicas[p], t->a.nreplicas[p], bid)) continue;
-                if (t->changed[p] > 0 || c->full || is_new_broker(c, bid)) fill_part(&parts[n++], t, p);
-            }
-        }
+        int n = collect_parts(c, parts, bid, c->full || is_new_broker(c, bid));
         if (n && c->ch.leader_and_isr) c->ch.leader_and_isr(c->ch.arg, bid, c->id, c->epoch, parts, n);
     }
     /* UpdateMetadata: changes to everyone, everything to new brokers. */
     for (int b = 0; b < c->nlive; b++) {
         int32_t bid = c->live[b].id;
         int everything = c->full || is_new_broker(c, bid);
-        int n = 0;
-        for (int i = 0; i < c->ntopics; i++) {
-            ctopic_t *t = &c->topics[i];
-            if (!t->loaded || is_deleting(c, t->name)) continue;
-            for (int32_t p = 0; p < t->a.npartitions; p++)
-                if (t->has_st[p] && (everything || t->changed[p] > 0)) fill_part(&parts[n++], t, p);
-        }
+        int n = collect_parts(c, parts, -1, everything);
         if ((n || everything || c->um_all) && c->ch.update_metadata)
             c->ch.update_metadata(c->ch.arg, bid, c->id, c->epoch, live, c->nlive, parts, n);
     }
@@ -1451,21 +1562,22 @@ reconcile_send(sm_ctrl_t *c)
 
 /* ---- topic deletion ----------------------------------------------------- */
 
-static void
-on_marker_deleted(void *arg, const sm_zk_res_t *r)
-{
-    sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
-    if (!c) return;
-    if (multi_fenced(r)) c->fenced = 1;
-    arrive(c);
-}
 
+/* Step write: fenced delete of path (any version). */
 static void
 delete_fenced(sm_ctrl_t *c, const char *path)
 {
-    sm_zk_op_t op = { .type = SM_ZK_OP_DELETE, .path = path, .version = -1 };
     c->pending++;
-    fenced_op(c, &op, 1, on_marker_deleted, xnew(c, NULL, 0));
+    fenced_write(c, SM_ZK_OP_DELETE, path, NULL, -1, on_fenced_step, xnew(c, NULL, 0));
+}
+
+/* delete_fenced() of prefix + name, e.g. "/admin/delete_topics/" + topic. */
+static void
+delete_fenced_under(sm_ctrl_t *c, const char *prefix, const char *name)
+{
+    char *path = sm_asprintf("%s%s", prefix, name);
+    delete_fenced(c, path);
+    free(path);
 }
 
 static void
@@ -1485,8 +1597,7 @@ on_tree_children(void *arg, const sm_zk_res_t *r)
             char *child = sm_asprintf("%s/%s", r->path, r->children[i]);
             xctx_t *x = xnew(c, child, 0);
             x->depth = depth + 1;
-            c->pending++;
-            sm_zk_achildren(c->zk, child, 0, on_tree_children, x);
+            step_children(c, child, 0, on_tree_children, x);
             free(child);
         }
     }
@@ -1497,11 +1608,7 @@ on_tree_children(void *arg, const sm_zk_res_t *r)
 static void
 deletion_done(sm_ctrl_t *c)
 {
-    if (c->fenced) {
-        resign(c);
-        enqueue(c, EV_ELECT, NULL);
-        return;
-    }
+    if (deposed_if_fenced(c)) return;
     for (int i = 0; i < c->ndeleting; i++)
         sm_log_info(LOGGER, "[Topic Deletion Manager %d] Deletion of topic %s successfully completed", c->id,
                     c->deleting[i]);
@@ -1518,12 +1625,8 @@ tree_collected(sm_ctrl_t *c)
         for (int i = 0; i < c->npaths; i++)
             if (c->depths[i] == d) delete_fenced(c, c->paths[i]);
     for (int i = 0; i < c->ndeleting; i++) {
-        char *p = sm_asprintf("/config/topics/%s", c->deleting[i]);
-        delete_fenced(c, p);
-        free(p);
-        p = sm_asprintf("/admin/delete_topics/%s", c->deleting[i]);
-        delete_fenced(c, p);
-        free(p);
+        delete_fenced_under(c, "/config/topics/", c->deleting[i]);
+        delete_fenced_under(c, "/admin/delete_topics/", c->deleting[i]);
     }
     arrive(c);
 }
@@ -1531,11 +1634,7 @@ tree_collected(sm_ctrl_t *c)
 static void
 markers_done(sm_ctrl_t *c)
 {
-    if (c->fenced) {
-        resign(c);
-        enqueue(c, EV_ELECT, NULL);
-        return;
-    }
+    if (deposed_if_fenced(c)) return;
     event_done(c);
 }
 
@@ -1575,18 +1674,13 @@ process_deletions(sm_ctrl_t *c)
     if (!c->ndeleting) {
         /* Only markers to drop (deletion disabled / unknown topics). */
         step(c, markers_done);
-        for (int i = 0; i < ndrop; i++) {
-            char *p = sm_asprintf("/admin/delete_topics/%s", drop[i]);
-            delete_fenced(c, p);
-            free(p);
-        }
+        for (int i = 0; i < ndrop; i++) delete_fenced_under(c, "/admin/delete_topics/", drop[i]);
         free_strv(drop, ndrop);
         arrive(c);
         return;
     }
     /* TopicDeletionManager: metadata says "being deleted" (leader -2),
      * replicas stop and delete, then the znodes go. */
-    sm_ctrl_broker_t *live = live_list(c);
     for (int i = 0; i < c->ndeleting; i++) {
         ctopic_t *t = find_topic(c, c->deleting[i]);
         sm_log_info(LOGGER, "[Topic Deletion Manager %d] Topic deletion callback for %s", c->id, t->name);
@@ -1600,26 +1694,19 @@ process_deletions(sm_ctrl_t *c)
             }
             parts[p].leader = -2;
         }
-        for (int b = 0; b < c->nlive && c->ch.update_metadata; b++)
-            c->ch.update_metadata(c->ch.arg, c->live[b].id, c->id, c->epoch, live, c->nlive, parts, t->a.npartitions);
+        um_broadcast(c, parts, t->a.npartitions);
         for (int32_t p = 0; p < t->a.npartitions; p++)
             for (int32_t k = 0; k < t->a.nreplicas[p] && c->ch.stop_replica; k++)
                 c->ch.stop_replica(c->ch.arg, t->a.replicas[p][k], c->epoch, t->name, p, 1);
         free(parts);
     }
-    free(live);
     /* Markers of disabled/unknown topics are deleted along with the rest. */
     step(c, tree_collected);
-    for (int i = 0; i < ndrop; i++) {
-        char *p = sm_asprintf("/admin/delete_topics/%s", drop[i]);
-        delete_fenced(c, p);
-        free(p);
-    }
+    for (int i = 0; i < ndrop; i++) delete_fenced_under(c, "/admin/delete_topics/", drop[i]);
     free_strv(drop, ndrop);
     for (int i = 0; i < c->ndeleting; i++) {
         char *root = sm_asprintf("/brokers/topics/%s", c->deleting[i]);
-        c->pending++;
-        sm_zk_achildren(c->zk, root, 0, on_tree_children, xnew(c, root, 0));
+        step_children(c, root, 0, on_tree_children, xnew(c, root, 0));
         free(root);
         remove_topic(c, c->deleting[i]);
         for (int k = 0; k < c->ndelq; k++) {
@@ -1651,9 +1738,7 @@ on_fire_and_forget(void *arg, const sm_zk_res_t *r)
 static void
 fenced_async(sm_ctrl_t *c, const char *path, const sm_wbuf_t *data)
 {
-    sm_zk_op_t op = { .type = data ? SM_ZK_OP_SET : SM_ZK_OP_DELETE, .path = path, .version = -1,
-                      .data = data ? (const char *)data->data : NULL, .len = data ? (int)data->len : -1 };
-    fenced_op(c, &op, 1, on_fire_and_forget, xnew(c, path, 0));
+    fenced_write(c, data ? SM_ZK_OP_SET : SM_ZK_OP_DELETE, path, data, -1, on_fire_and_forget, xnew(c, path, 0));
 }
 
 static char *
@@ -1677,9 +1762,7 @@ reass_finish(sm_ctrl_t *c)
         for (int32_t j = 0; j < e->nrm; j++)
             if (is_live(c, e->rm[j]) && c->ch.stop_replica)
                 c->ch.stop_replica(c->ch.arg, e->rm[j], c->epoch, e->topic, e->part, 1);
-        free(e->topic);
-        free(e->trs);
-        free(e->rm);
+        reass_entry_free(e);
     }
     c->nreass = k;
     if (!c->reass_changed) return;
@@ -1737,18 +1820,16 @@ post_reconcile(sm_ctrl_t *c)
 static void
 cshut_begin(sm_ctrl_t *c, const cev_t *ev)
 {
-    const sm_broker_info_t *b = NULL;
-    for (int i = 0; i < c->nlive; i++)
-        if (c->live[i].id == ev->broker) b = &c->live[i];
+    const sm_broker_info_t *b = find_live(c, ev->broker);
     if (!b) {
-        ev->done(ev->arg, 8 /* BROKER_NOT_AVAILABLE */, NULL, 0);
+        ev->done(ev->arg, SM_ERR_BROKER_NOT_AVAILABLE, NULL, 0);
         event_done(c);
         return;
     }
     if (ev->broker_epoch >= 0 && ev->broker_epoch < b->broker_epoch) {
         CLOG_INFO(c, "Ignoring controlled shutdown of broker %d: stale broker epoch %" PRId64 " (current %" PRId64 ")",
                   ev->broker, ev->broker_epoch, b->broker_epoch);
-        ev->done(ev->arg, 77 /* STALE_BROKER_EPOCH */, NULL, 0);
+        ev->done(ev->arg, SM_ERR_STALE_BROKER_EPOCH, NULL, 0);
         event_done(c);
         return;
     }
@@ -1768,13 +1849,12 @@ sm_ctrl_controlled_shutdown(sm_ctrl_t *c, int32_t broker_id, int64_t broker_epoc
                             void (*done)(void *arg, int16_t error, const sm_ctrl_tp_t *remaining, int n), void *arg)
 {
     if (!c->active || c->freed) {
-        done(arg, 41 /* NOT_CONTROLLER */, NULL, 0);
+        done(arg, SM_ERR_NOT_CONTROLLER, NULL, 0);
         return;
     }
-    c->q = sm_realloc(c->q, sizeof(cev_t) * (size_t)(c->qn + 1));
-    c->q[c->qn++] = (cev_t){ .kind = EV_CSHUT, .broker = broker_id, .broker_epoch = broker_epoch, .done = done,
-                             .arg = arg };
-    if (!c->busy) run_next(c);
+    /* Never merged with a queued one: each request gets its own answer. */
+    queue_push(c, (cev_t){ .kind = EV_CSHUT, .broker = broker_id, .broker_epoch = broker_epoch, .done = done,
+                           .arg = arg });
 }
 
 /* ---- ISR change notifications ------------------------------------------- */
@@ -1811,8 +1891,7 @@ on_isr_children(void *arg, const sm_zk_res_t *r)
         c->notes = sm_calloc((size_t)r->nchildren, sizeof(char *));
         for (int i = 0; i < r->nchildren; i++) {
             c->notes[c->nnotes++] = sm_asprintf("/isr_change_notification/%s", r->children[i]);
-            c->pending++;
-            sm_zk_aget(c->zk, c->notes[i], 0, on_isr_note, xnew(c, NULL, 0));
+            step_get(c, c->notes[i], 0, on_isr_note, xnew(c, NULL, 0));
         }
     }
     arrive(c);
@@ -1821,11 +1900,7 @@ on_isr_children(void *arg, const sm_zk_res_t *r)
 static void
 isr_done(sm_ctrl_t *c)
 {
-    if (c->fenced) {
-        resign(c);
-        enqueue(c, EV_ELECT, NULL);
-        return;
-    }
+    if (deposed_if_fenced(c)) return;
     if (c->nreass) enqueue(c, EV_REASSIGN, NULL);
     event_done(c);
 }
@@ -1833,10 +1908,7 @@ isr_done(sm_ctrl_t *c)
 static void
 isr_loaded(sm_ctrl_t *c)
 {
-    int total = 0;
-    for (int i = 0; i < c->ntopics; i++)
-        if (c->topics[i].loaded) total += c->topics[i].a.npartitions;
-    sm_ctrl_partition_t *parts = sm_calloc((size_t)total + 1, sizeof(*parts));
+    sm_ctrl_partition_t *parts = parts_alloc(c);
     int n = 0;
     char *names = NULL;
     for (int i = 0; i < c->ntopics; i++) {
@@ -1851,10 +1923,7 @@ isr_loaded(sm_ctrl_t *c)
     }
     if (n) {
         CLOG_INFO(c, "Processing ISR change notifications for %s", names);
-        sm_ctrl_broker_t *live = live_list(c);
-        for (int b = 0; b < c->nlive && c->ch.update_metadata; b++)
-            c->ch.update_metadata(c->ch.arg, c->live[b].id, c->id, c->epoch, live, c->nlive, parts, n);
-        free(live);
+        um_broadcast(c, parts, n);
     }
     free(names);
     free(parts);
@@ -1867,8 +1936,7 @@ static void
 isrchg_begin(sm_ctrl_t *c)
 {
     step(c, isr_loaded);
-    c->pending++;
-    sm_zk_achildren(c->zk, "/isr_change_notification", 1, on_isr_children, xnew(c, NULL, 0));
+    step_children(c, "/isr_change_notification", 1, on_isr_children, xnew(c, NULL, 0));
     arrive(c);
 }
 
@@ -1922,8 +1990,7 @@ static void
 pref_begin(sm_ctrl_t *c)
 {
     step(c, pref_loaded);
-    c->pending++;
-    sm_zk_aget(c->zk, "/admin/preferred_replica_election", 1, on_pref, xnew(c, NULL, 0));
+    step_get(c, "/admin/preferred_replica_election", 1, on_pref, xnew(c, NULL, 0));
     arrive(c);
 }
 
@@ -1980,8 +2047,7 @@ on_rebalance_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    sm_ctrl_t *c = arg;
-    if (c->active) enqueue(c, EV_REBALANCE, NULL);
+    sm_ctrl_check_imbalance(arg);
 }
 
 void
@@ -2037,18 +2103,6 @@ set_partition_replicas(ctopic_t *t, int32_t p, const int32_t *rs, int32_t nrs, c
     a->nadding[p] = nadd;
     a->nremoving[p] = nrm;
     t->assignment_dirty = 1;
-}
-
-static char *
-ids_str(const int32_t *v, int32_t n)
-{
-    char *s = sm_strdup("");
-    for (int32_t i = 0; i < n; i++) {
-        char *x = sm_asprintf("%s%s%d", s, i ? "," : "", v[i]);
-        free(s);
-        s = x;
-    }
-    return s;
 }
 
 static void
@@ -2118,11 +2172,11 @@ reass_plan(sm_ctrl_t *c)
             free(add);
             free(rm);
             if (st) {
-                sm_partition_state_t ns = { .controller_epoch = c->epoch, .leader = st->leader,
-                                            .leader_epoch = st->leader_epoch + 1, .nisr = st->nisr,
-                                            .zk_version = st->zk_version + 1 };
-                ns.isr = sm_calloc((size_t)st->nisr + 1, sizeof(int32_t));
-                memcpy(ns.isr, st->isr, sizeof(int32_t) * (size_t)st->nisr);
+                /* Same leader and ISR, new leader epoch. */
+                int32_t *isr = sm_calloc((size_t)st->nisr + 1, sizeof(int32_t));
+                memcpy(isr, st->isr, sizeof(int32_t) * (size_t)st->nisr);
+                sm_partition_state_t ns;
+                next_state(c, st, st->leader, isr, st->nisr, &ns);
                 write_state(c, t, p, &ns, 0);
             }
             continue;
@@ -2140,11 +2194,11 @@ reass_plan(sm_ctrl_t *c)
         for (int32_t k = 0; k < e->ntrs && leader < 0; k++)
             if (eligible(c, e->trs[k]) && in_i32(st->isr, st->nisr, e->trs[k])) leader = e->trs[k];
         if (leader < 0) continue;   /* no live target in sync: wait for brokers */
-        sm_partition_state_t ns = { .controller_epoch = c->epoch, .leader = leader,
-                                    .leader_epoch = st->leader_epoch + 1, .zk_version = st->zk_version + 1 };
-        ns.isr = sm_calloc((size_t)st->nisr + 1, sizeof(int32_t));
+        int32_t *isr = sm_calloc((size_t)st->nisr + 1, sizeof(int32_t)), nisr = 0;
         for (int32_t k = 0; k < st->nisr; k++)
-            if (in_i32(e->trs, e->ntrs, st->isr[k])) ns.isr[ns.nisr++] = st->isr[k];
+            if (in_i32(e->trs, e->ntrs, st->isr[k])) isr[nisr++] = st->isr[k];
+        sm_partition_state_t ns;
+        next_state(c, st, leader, isr, nisr, &ns);
         free(e->rm);
         e->rm = i32_minus(cur, ncur, e->trs, e->ntrs, &e->nrm);
         char *to = ids_str(e->trs, e->ntrs);
@@ -2163,10 +2217,8 @@ reass_plan(sm_ctrl_t *c)
         sm_wbuf_init(&w, 256);
         sm_zk_encode_assignment_ex(&w, &t->a, &t->ra);
         char *path = sm_asprintf("/brokers/topics/%s", t->name);
-        sm_zk_op_t op = { .type = SM_ZK_OP_SET, .path = path, .data = (const char *)w.data, .len = (int)w.len,
-                          .version = -1 };
         c->pending++;
-        fenced_op(c, &op, 1, on_assignment_write, xnew(c, t->name, 0));
+        fenced_write(c, SM_ZK_OP_SET, path, &w, -1, on_assignment_write, xnew(c, t->name, 0));
         free(path);
         sm_wbuf_free(&w);
     }
@@ -2174,24 +2226,11 @@ reass_plan(sm_ctrl_t *c)
 }
 
 static void
-on_reass_state(void *arg, const sm_zk_res_t *r)
-{
-    on_state(arg, r);
-}
-
-static void
 on_reass(void *arg, const sm_zk_res_t *r)
 {
     sm_ctrl_t *c = xtake(arg, NULL, NULL, NULL);
     if (!c) return;
-    for (int i = 0; i < c->nreass; i++) {
-        free(c->reass[i].topic);
-        free(c->reass[i].trs);
-        free(c->reass[i].rm);
-    }
-    free(c->reass);
-    c->reass = NULL;
-    c->nreass = 0;
+    reass_clear(c);
     if (r->rc == ZNONODE) {
         sm_zk_aexists(c->zk, "/admin/reassign_partitions", 1, NULL, NULL);
     } else if (r->rc == ZOK) {
@@ -2224,10 +2263,7 @@ on_reass(void *arg, const sm_zk_res_t *r)
                                   e->part, e->trs[k]);
                 /* PartitionReassignmentIsrChangeHandler: a data watch on
                  * the state brings us back when the ISR grows. */
-                char *path = sm_asprintf("/brokers/topics/%s/partitions/%d/state", e->topic, e->part);
-                c->pending++;
-                sm_zk_aget(c->zk, path, 1, on_reass_state, xnew(c, e->topic, e->part));
-                free(path);
+                read_state_watch(c, e->topic, e->part, 1);
             }
         }
         sm_zk_tp_list_free(v, n);
@@ -2250,8 +2286,7 @@ static void
 reass_begin(sm_ctrl_t *c)
 {
     step(c, reass_loaded);
-    c->pending++;
-    sm_zk_aget(c->zk, "/admin/reassign_partitions", 1, on_reass, xnew(c, NULL, 0));
+    step_get(c, "/admin/reassign_partitions", 1, on_reass, xnew(c, NULL, 0));
     arrive(c);
 }
 
@@ -2370,7 +2405,7 @@ sm_ctrl_free(sm_ctrl_t *c)
     cs_abort(c);
     for (int i = 0; i < c->qn; i++)
         if (c->q[i].kind == EV_CSHUT && c->q[i].done) {
-            c->q[i].done(c->q[i].arg, 41, NULL, 0);
+            c->q[i].done(c->q[i].arg, SM_ERR_NOT_CONTROLLER, NULL, 0);
             c->q[i].done = NULL;
         }
     c->freed = 1;
