@@ -319,6 +319,16 @@ def metadata_leader(bootstrap, topic):
     return md.topics[topic].partitions[0].leader
 
 
+def metadata_leader_or_none(bootstrap, topic):
+    """Like metadata_leader, or None while the broker's metadata cache has
+    not yet heard of the partition (a broker answers from its cache, which
+    the controller fills with UpdateMetadata shortly after it starts)."""
+    try:
+        return metadata_leader(bootstrap, topic)
+    except KeyError:
+        return None
+
+
 def test_min_isr_and_no_unclean_election(cluster):
     start3(cluster)
     zk = Zk(cluster)
@@ -365,6 +375,9 @@ def test_min_isr_and_no_unclean_election(cluster):
                      30, 0.1, "controller %d ready" % newc)
         H.wait_until(lambda: zk.state(topic, 0)["leader"] == -1, 30, 0.1, "leader -1 in the state znode")
         live = ",".join(b.bootstrap for b in (by, bc))
+        for b in (by, bc):
+            H.wait_until(lambda: metadata_leader_or_none(b.bootstrap, topic) == -1, 30, 0.2,
+                         "broker %d reporting the partition offline" % b.id)
         # Stays offline while only out-of-sync replicas live (the one fixed
         # observation window in this file).
         end = time.monotonic() + 4
