@@ -688,13 +688,17 @@ static void
 auto_create_work(void *arg)
 {
     char *topic = arg;
-    int32_t *brokers = NULL;
-    int nb = live_brokers(&brokers);
     sm_topic_assignment_t as = { 0 };
     char msg[256] = "";
-    sm_err_t err = nb < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR
-                          : sm_zk_admin_assign(sm_srv.zk, sm_srv.cfg.num_partitions, sm_srv.cfg.default_replication_factor,
-                                               -1, 0, &as, msg, sizeof(msg));
+    /* A broker whose metadata cache is not filled yet (just started) may be
+     * asked about a topic that exists: nothing to create then. */
+    if (sm_zk_admin_get_assignment(sm_srv.zk, topic, &as) == 0) {
+        sm_topic_assignment_free(&as);
+        free(topic);
+        return;
+    }
+    sm_err_t err = sm_zk_admin_assign(sm_srv.zk, sm_srv.cfg.num_partitions, sm_srv.cfg.default_replication_factor,
+                                      -1, 0, &as, msg, sizeof(msg));
     if (err == SM_ERR_NONE) {
         sm_props_t none;
         sm_props_init(&none);
@@ -707,7 +711,6 @@ auto_create_work(void *arg)
         sm_log_warn("samsa.server", "[KafkaApi-%d] Auto creation of topic %s failed: %s %s", sm_srv.cfg.broker_id, topic,
                     sm_err_name(err), msg);
     sm_topic_assignment_free(&as);
-    free(brokers);
     free(topic);
 }
 
