@@ -10,19 +10,6 @@
 
 #include "proto/sm_proto.h"
 
-#define EMPTY ((sm_bytes_t){ 0, (const uint8_t *)"" })
-
-static void
-w_str(sm_wbuf_t *w, sm_bytes_t s)
-{
-    sm_write_string(w, s.len < 0 ? EMPTY : s, 0);
-}
-
-static void
-w_bytes(sm_wbuf_t *w, sm_bytes_t b)
-{
-    sm_write_bytes(w, b.len < 0 ? EMPTY : b, 0);
-}
 
 /* ---- consumer embedded protocol ---- */
 
@@ -43,7 +30,7 @@ write_topic_parts(sm_wbuf_t *w, int32_t n, const sm_cp_topic_parts_t *t)
 {
     sm_proto_write_array_len(w, 0, 0, n);
     for (int32_t i = 0; i < n; i++) {
-        w_str(w, t[i].topic);
+        sm_proto_write_str_nn(w, t[i].topic);
         sm_proto_write_i32_array(w, 0, 0, t[i].n_partitions, t[i].partitions);
     }
 }
@@ -125,8 +112,8 @@ sm_group_encode_OffsetCommitKey(sm_wbuf_t *w, int16_t ver, sm_bytes_t group, sm_
                                 int32_t partition)
 {
     sm_write_i16(w, ver);
-    w_str(w, group);
-    w_str(w, topic);
+    sm_proto_write_str_nn(w, group);
+    sm_proto_write_str_nn(w, topic);
     sm_write_i32(w, partition);
 }
 
@@ -134,7 +121,7 @@ void
 sm_group_encode_GroupMetadataKey(sm_wbuf_t *w, sm_bytes_t group)
 {
     sm_write_i16(w, 2);
-    w_str(w, group);
+    sm_proto_write_str_nn(w, group);
 }
 
 /* ---- OffsetCommitValue ---- */
@@ -144,7 +131,7 @@ sm_group_decode_OffsetCommitValue(sm_reader_t *r, sm_offset_commit_value_t *out)
 {
     out->leader_epoch = -1;
     out->expire_timestamp = -1;
-    out->metadata = EMPTY;
+    out->metadata = SM_BYTES_EMPTY;
     out->version = sm_read_i16(r);
     if (r->err || out->version < 0 || out->version > 3) return -1;
     out->offset = sm_read_i64(r);
@@ -161,7 +148,7 @@ sm_group_encode_OffsetCommitValue(sm_wbuf_t *w, int16_t ver, const sm_offset_com
     sm_write_i16(w, ver);
     sm_write_i64(w, in->offset);
     if (ver >= 3) sm_write_i32(w, in->leader_epoch);
-    w_str(w, in->metadata);
+    sm_proto_write_str_nn(w, in->metadata);
     sm_write_i64(w, in->commit_timestamp);
     if (ver == 1) sm_write_i64(w, in->expire_timestamp);
 }
@@ -206,7 +193,7 @@ void
 sm_group_encode_GroupMetadataValue(sm_wbuf_t *w, int16_t ver, const sm_group_metadata_value_t *in)
 {
     sm_write_i16(w, ver);
-    w_str(w, in->protocol_type);
+    sm_proto_write_str_nn(w, in->protocol_type);
     sm_write_i32(w, in->generation);
     sm_write_string(w, in->protocol, 0);
     sm_write_string(w, in->leader, 0);
@@ -214,13 +201,13 @@ sm_group_encode_GroupMetadataValue(sm_wbuf_t *w, int16_t ver, const sm_group_met
     sm_proto_write_array_len(w, 0, 0, in->n_members);
     for (int32_t i = 0; i < in->n_members; i++) {
         const sm_group_member_md_t *m = &in->members[i];
-        w_str(w, m->member_id);
+        sm_proto_write_str_nn(w, m->member_id);
         if (ver >= 3) sm_write_string(w, m->group_instance_id, 0);
-        w_str(w, m->client_id);
-        w_str(w, m->client_host);
+        sm_proto_write_str_nn(w, m->client_id);
+        sm_proto_write_str_nn(w, m->client_host);
         if (ver >= 1) sm_write_i32(w, m->rebalance_timeout);
         sm_write_i32(w, m->session_timeout);
-        w_bytes(w, m->subscription);
-        w_bytes(w, m->assignment);
+        sm_proto_write_bytes_nn(w, m->subscription);
+        sm_proto_write_bytes_nn(w, m->assignment);
     }
 }

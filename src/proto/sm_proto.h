@@ -159,6 +159,18 @@ static inline int sm_proto_codec_supports(int16_t api_key, int16_t api_version) 
     return sm_proto_codec_range(api_key, &lo, &hi) == 0 && api_version >= lo && api_version <= hi;
 }
 
+/* The empty string as a view. */
+#define SM_BYTES_EMPTY ((sm_bytes_t){ 0, (const uint8_t *)"" })
+
+/* Non-nullable STRING / BYTES fields (non-flexible): a null view from the
+ * caller is written as "" rather than as a null the peer would reject. */
+static inline void sm_proto_write_str_nn(sm_wbuf_t *w, sm_bytes_t s) {
+    sm_write_string(w, s.len < 0 ? SM_BYTES_EMPTY : s, 0);
+}
+static inline void sm_proto_write_bytes_nn(sm_wbuf_t *w, sm_bytes_t b) {
+    sm_write_bytes(w, b.len < 0 ? SM_BYTES_EMPTY : b, 0);
+}
+
 /* Writable pointer into a view whose backing memory the caller owns and
  * knows to be writable (the broker's own frame buffer). */
 static inline uint8_t *sm_bytes_mut(sm_bytes_t b) { return (uint8_t *)(uintptr_t)b.ptr; }

@@ -10,19 +10,6 @@
 
 #include <stdint.h>
 
-#define EMPTY ((sm_bytes_t){ 0, (const uint8_t *)"" })
-
-static void
-w_str(sm_wbuf_t *w, sm_bytes_t s)
-{
-    sm_write_string(w, s.len < 0 ? EMPTY : s, 0);
-}
-
-static void
-w_bytes(sm_wbuf_t *w, sm_bytes_t b)
-{
-    sm_write_bytes(w, b.len < 0 ? EMPTY : b, 0);
-}
 
 /* ---- ListGroups ---- */
 
@@ -51,8 +38,8 @@ sm_proto_encode_ListGroupsResponse(sm_wbuf_t *w, int16_t ver, const sm_listgroup
     sm_write_i16(w, in->error_code);
     sm_proto_write_array_len(w, 0, 0, in->n_groups);
     for (int32_t i = 0; i < in->n_groups; i++) {
-        w_str(w, in->groups[i].group_id);
-        w_str(w, in->groups[i].protocol_type);
+        sm_proto_write_str_nn(w, in->groups[i].group_id);
+        sm_proto_write_str_nn(w, in->groups[i].protocol_type);
     }
 }
 
@@ -104,19 +91,19 @@ sm_proto_encode_DescribeGroupsResponse(sm_wbuf_t *w, int16_t ver, const sm_descr
     for (int32_t i = 0; i < in->n_groups; i++) {
         const sm_describegroups_group_t *g = &in->groups[i];
         sm_write_i16(w, g->error_code);
-        w_str(w, g->group_id);
-        w_str(w, g->group_state);
-        w_str(w, g->protocol_type);
-        w_str(w, g->protocol_data);
+        sm_proto_write_str_nn(w, g->group_id);
+        sm_proto_write_str_nn(w, g->group_state);
+        sm_proto_write_str_nn(w, g->protocol_type);
+        sm_proto_write_str_nn(w, g->protocol_data);
         sm_proto_write_array_len(w, 0, 0, g->n_members);
         for (int32_t j = 0; j < g->n_members; j++) {
             const sm_describegroups_member_t *m = &g->members[j];
-            w_str(w, m->member_id);
+            sm_proto_write_str_nn(w, m->member_id);
             if (ver >= 4) sm_write_string(w, m->group_instance_id, 0);
-            w_str(w, m->client_id);
-            w_str(w, m->client_host);
-            w_bytes(w, m->member_metadata);
-            w_bytes(w, m->member_assignment);
+            sm_proto_write_str_nn(w, m->client_id);
+            sm_proto_write_str_nn(w, m->client_host);
+            sm_proto_write_bytes_nn(w, m->member_metadata);
+            sm_proto_write_bytes_nn(w, m->member_assignment);
         }
         if (ver >= 3) sm_write_i32(w, g->authorized_operations);
     }
@@ -185,7 +172,7 @@ sm_proto_encode_DeleteGroupsResponse(sm_wbuf_t *w, int16_t ver, const sm_deleteg
     sm_write_i32(w, in->throttle_time_ms);
     sm_proto_write_array_len(w, 0, 0, in->n_results);
     for (int32_t i = 0; i < in->n_results; i++) {
-        w_str(w, in->results[i].group_id);
+        sm_proto_write_str_nn(w, in->results[i].group_id);
         sm_write_i16(w, in->results[i].error_code);
     }
 }

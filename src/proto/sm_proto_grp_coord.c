@@ -10,20 +10,6 @@
  */
 #include "proto/sm_proto_group.h"
 
-#define EMPTY ((sm_bytes_t){ 0, (const uint8_t *)"" })
-
-/* Non-nullable string/bytes: a null view from the caller becomes "". */
-static void
-w_str(sm_wbuf_t *w, sm_bytes_t s)
-{
-    sm_write_string(w, s.len < 0 ? EMPTY : s, 0);
-}
-
-static void
-w_bytes(sm_wbuf_t *w, sm_bytes_t b)
-{
-    sm_write_bytes(w, b.len < 0 ? EMPTY : b, 0);
-}
 
 /* ---- FindCoordinator ---- */
 
@@ -32,7 +18,7 @@ sm_proto_decode_FindCoordinatorRequest(sm_reader_t *r, int16_t ver, sm_arena_t *
                                        sm_findcoordinator_req_t *out)
 {
     (void)a;
-    out->key = EMPTY;
+    out->key = SM_BYTES_EMPTY;
     out->key_type = 0;
     if (!sm_proto_codec_supports(SM_API_FINDCOORDINATOR, ver)) return -1;
     out->key = sm_read_string(r, 0);
@@ -43,7 +29,7 @@ sm_proto_decode_FindCoordinatorRequest(sm_reader_t *r, int16_t ver, sm_arena_t *
 void
 sm_proto_encode_FindCoordinatorRequest(sm_wbuf_t *w, int16_t ver, const sm_findcoordinator_req_t *in)
 {
-    w_str(w, in->key);
+    sm_proto_write_str_nn(w, in->key);
     if (ver >= 1) sm_write_i8(w, in->key_type);
 }
 
@@ -54,7 +40,7 @@ sm_proto_encode_FindCoordinatorResponse(sm_wbuf_t *w, int16_t ver, const sm_find
     sm_write_i16(w, in->error_code);
     if (ver >= 1) sm_write_string(w, in->error_message, 0);
     sm_write_i32(w, in->node_id);
-    w_str(w, in->host);
+    sm_proto_write_str_nn(w, in->host);
     sm_write_i32(w, in->port);
 }
 
@@ -65,7 +51,7 @@ sm_proto_decode_FindCoordinatorResponse(sm_reader_t *r, int16_t ver, sm_arena_t 
     (void)a;
     out->throttle_time_ms = 0;
     out->error_message = SM_BYTES_NULL;
-    out->host = EMPTY;
+    out->host = SM_BYTES_EMPTY;
     if (!sm_proto_codec_supports(SM_API_FINDCOORDINATOR, ver)) return -1;
     if (ver >= 1) out->throttle_time_ms = sm_read_i32(r);
     out->error_code = sm_read_i16(r);
@@ -104,16 +90,16 @@ sm_proto_decode_JoinGroupRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_
 void
 sm_proto_encode_JoinGroupRequest(sm_wbuf_t *w, int16_t ver, const sm_joingroup_req_t *in)
 {
-    w_str(w, in->group_id);
+    sm_proto_write_str_nn(w, in->group_id);
     sm_write_i32(w, in->session_timeout_ms);
     if (ver >= 1) sm_write_i32(w, in->rebalance_timeout_ms);
-    w_str(w, in->member_id);
+    sm_proto_write_str_nn(w, in->member_id);
     if (ver >= 5) sm_write_string(w, in->group_instance_id, 0);
-    w_str(w, in->protocol_type);
+    sm_proto_write_str_nn(w, in->protocol_type);
     sm_proto_write_array_len(w, 0, 0, in->n_protocols);
     for (int32_t i = 0; i < in->n_protocols; i++) {
-        w_str(w, in->protocols[i].name);
-        w_bytes(w, in->protocols[i].metadata);
+        sm_proto_write_str_nn(w, in->protocols[i].name);
+        sm_proto_write_bytes_nn(w, in->protocols[i].metadata);
     }
 }
 
@@ -123,15 +109,15 @@ sm_proto_encode_JoinGroupResponse(sm_wbuf_t *w, int16_t ver, const sm_joingroup_
     if (ver >= 2) sm_write_i32(w, in->throttle_time_ms);
     sm_write_i16(w, in->error_code);
     sm_write_i32(w, in->generation_id);
-    w_str(w, in->protocol_name);
-    w_str(w, in->leader);
-    w_str(w, in->member_id);
+    sm_proto_write_str_nn(w, in->protocol_name);
+    sm_proto_write_str_nn(w, in->leader);
+    sm_proto_write_str_nn(w, in->member_id);
     sm_proto_write_array_len(w, 0, 0, in->n_members);
     for (int32_t i = 0; i < in->n_members; i++) {
         const sm_joingroup_member_t *m = &in->members[i];
-        w_str(w, m->member_id);
+        sm_proto_write_str_nn(w, m->member_id);
         if (ver >= 5) sm_write_string(w, m->group_instance_id, 0);
-        w_bytes(w, m->metadata);
+        sm_proto_write_bytes_nn(w, m->metadata);
     }
 }
 
@@ -186,14 +172,14 @@ sm_proto_decode_SyncGroupRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_
 void
 sm_proto_encode_SyncGroupRequest(sm_wbuf_t *w, int16_t ver, const sm_syncgroup_req_t *in)
 {
-    w_str(w, in->group_id);
+    sm_proto_write_str_nn(w, in->group_id);
     sm_write_i32(w, in->generation_id);
-    w_str(w, in->member_id);
+    sm_proto_write_str_nn(w, in->member_id);
     if (ver >= 3) sm_write_string(w, in->group_instance_id, 0);
     sm_proto_write_array_len(w, 0, 0, in->n_assignments);
     for (int32_t i = 0; i < in->n_assignments; i++) {
-        w_str(w, in->assignments[i].member_id);
-        w_bytes(w, in->assignments[i].assignment);
+        sm_proto_write_str_nn(w, in->assignments[i].member_id);
+        sm_proto_write_bytes_nn(w, in->assignments[i].assignment);
     }
 }
 
@@ -202,7 +188,7 @@ sm_proto_encode_SyncGroupResponse(sm_wbuf_t *w, int16_t ver, const sm_syncgroup_
 {
     if (ver >= 1) sm_write_i32(w, in->throttle_time_ms);
     sm_write_i16(w, in->error_code);
-    w_bytes(w, in->assignment);
+    sm_proto_write_bytes_nn(w, in->assignment);
 }
 
 int
@@ -210,7 +196,7 @@ sm_proto_decode_SyncGroupResponse(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm
 {
     (void)a;
     out->throttle_time_ms = 0;
-    out->assignment = EMPTY;
+    out->assignment = SM_BYTES_EMPTY;
     if (!sm_proto_codec_supports(SM_API_SYNCGROUP, ver)) return -1;
     if (ver >= 1) out->throttle_time_ms = sm_read_i32(r);
     out->error_code = sm_read_i16(r);
@@ -236,9 +222,9 @@ sm_proto_decode_HeartbeatRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_
 void
 sm_proto_encode_HeartbeatRequest(sm_wbuf_t *w, int16_t ver, const sm_heartbeat_req_t *in)
 {
-    w_str(w, in->group_id);
+    sm_proto_write_str_nn(w, in->group_id);
     sm_write_i32(w, in->generation_id);
-    w_str(w, in->member_id);
+    sm_proto_write_str_nn(w, in->member_id);
     if (ver >= 3) sm_write_string(w, in->group_instance_id, 0);
 }
 
@@ -265,7 +251,7 @@ sm_proto_decode_HeartbeatResponse(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm
 int
 sm_proto_decode_LeaveGroupRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm_leavegroup_req_t *out)
 {
-    out->member_id = EMPTY;
+    out->member_id = SM_BYTES_EMPTY;
     out->n_members = 0;
     out->members = NULL;
     if (!sm_proto_codec_supports(SM_API_LEAVEGROUP, ver)) return -1;
@@ -293,14 +279,14 @@ sm_proto_decode_LeaveGroupRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a, sm
 void
 sm_proto_encode_LeaveGroupRequest(sm_wbuf_t *w, int16_t ver, const sm_leavegroup_req_t *in)
 {
-    w_str(w, in->group_id);
+    sm_proto_write_str_nn(w, in->group_id);
     if (ver <= 2) {
-        w_str(w, in->member_id);
+        sm_proto_write_str_nn(w, in->member_id);
         return;
     }
     sm_proto_write_array_len(w, 0, 0, in->n_members);
     for (int32_t i = 0; i < in->n_members; i++) {
-        w_str(w, in->members[i].member_id);
+        sm_proto_write_str_nn(w, in->members[i].member_id);
         sm_write_string(w, in->members[i].group_instance_id, 0);
     }
 }
@@ -314,7 +300,7 @@ sm_proto_encode_LeaveGroupResponse(sm_wbuf_t *w, int16_t ver, const sm_leavegrou
     sm_proto_write_array_len(w, 0, 0, in->n_members);
     for (int32_t i = 0; i < in->n_members; i++) {
         const sm_leavegroup_member_resp_t *m = &in->members[i];
-        w_str(w, m->member_id);
+        sm_proto_write_str_nn(w, m->member_id);
         sm_write_string(w, m->group_instance_id, 0);
         sm_write_i16(w, m->error_code);
     }

@@ -10,13 +10,6 @@
  */
 #include "proto/sm_proto_group.h"
 
-#define EMPTY ((sm_bytes_t){ 0, (const uint8_t *)"" })
-
-static void
-w_str(sm_wbuf_t *w, sm_bytes_t s)
-{
-    sm_write_string(w, s.len < 0 ? EMPTY : s, 0);
-}
 
 /* Topic/partition error lists shared by OffsetCommit and OffsetDelete. */
 static void
@@ -24,7 +17,7 @@ write_topic_errs(sm_wbuf_t *w, int32_t n, const sm_grp_topic_err_t *t)
 {
     sm_proto_write_array_len(w, 0, 0, n);
     for (int32_t i = 0; i < n; i++) {
-        w_str(w, t[i].name);
+        sm_proto_write_str_nn(w, t[i].name);
         sm_proto_write_array_len(w, 0, 0, t[i].n_partitions);
         for (int32_t j = 0; j < t[i].n_partitions; j++) {
             sm_write_i32(w, t[i].partitions[j].partition_index);
@@ -57,7 +50,7 @@ sm_proto_decode_OffsetCommitRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a,
                                     sm_offsetcommit_req_t *out)
 {
     out->generation_id = -1;
-    out->member_id = EMPTY;
+    out->member_id = SM_BYTES_EMPTY;
     out->group_instance_id = SM_BYTES_NULL;
     out->retention_time_ms = -1;
     out->n_topics = 0;
@@ -92,17 +85,17 @@ sm_proto_decode_OffsetCommitRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a,
 void
 sm_proto_encode_OffsetCommitRequest(sm_wbuf_t *w, int16_t ver, const sm_offsetcommit_req_t *in)
 {
-    w_str(w, in->group_id);
+    sm_proto_write_str_nn(w, in->group_id);
     if (ver >= 1) {
         sm_write_i32(w, in->generation_id);
-        w_str(w, in->member_id);
+        sm_proto_write_str_nn(w, in->member_id);
     }
     if (ver >= 7) sm_write_string(w, in->group_instance_id, 0);
     if (ver >= 2 && ver <= 4) sm_write_i64(w, in->retention_time_ms);
     sm_proto_write_array_len(w, 0, 0, in->n_topics);
     for (int32_t i = 0; i < in->n_topics; i++) {
         const sm_offsetcommit_req_topic_t *t = &in->topics[i];
-        w_str(w, t->name);
+        sm_proto_write_str_nn(w, t->name);
         sm_proto_write_array_len(w, 0, 0, t->n_partitions);
         for (int32_t j = 0; j < t->n_partitions; j++) {
             const sm_offsetcommit_req_part_t *p = &t->partitions[j];
@@ -157,10 +150,10 @@ sm_proto_decode_OffsetFetchRequest(sm_reader_t *r, int16_t ver, sm_arena_t *a,
 void
 sm_proto_encode_OffsetFetchRequest(sm_wbuf_t *w, int16_t ver, const sm_offsetfetch_req_t *in)
 {
-    w_str(w, in->group_id);
+    sm_proto_write_str_nn(w, in->group_id);
     sm_proto_write_array_len(w, 0, ver >= 2, in->n_topics);
     for (int32_t i = 0; i < in->n_topics; i++) {
-        w_str(w, in->topics[i].name);
+        sm_proto_write_str_nn(w, in->topics[i].name);
         sm_proto_write_i32_array(w, 0, 0, in->topics[i].n_partition_indexes,
                                  in->topics[i].partition_indexes);
     }
@@ -173,7 +166,7 @@ sm_proto_encode_OffsetFetchResponse(sm_wbuf_t *w, int16_t ver, const sm_offsetfe
     sm_proto_write_array_len(w, 0, 0, in->n_topics);
     for (int32_t i = 0; i < in->n_topics; i++) {
         const sm_offsetfetch_resp_topic_t *t = &in->topics[i];
-        w_str(w, t->name);
+        sm_proto_write_str_nn(w, t->name);
         sm_proto_write_array_len(w, 0, 0, t->n_partitions);
         for (int32_t j = 0; j < t->n_partitions; j++) {
             const sm_offsetfetch_resp_part_t *p = &t->partitions[j];
@@ -239,10 +232,10 @@ void
 sm_proto_encode_OffsetDeleteRequest(sm_wbuf_t *w, int16_t ver, const sm_offsetdelete_req_t *in)
 {
     (void)ver;
-    w_str(w, in->group_id);
+    sm_proto_write_str_nn(w, in->group_id);
     sm_proto_write_array_len(w, 0, 0, in->n_topics);
     for (int32_t i = 0; i < in->n_topics; i++) {
-        w_str(w, in->topics[i].name);
+        sm_proto_write_str_nn(w, in->topics[i].name);
         sm_proto_write_i32_array(w, 0, 0, in->topics[i].n_partitions, in->topics[i].partitions);
     }
 }
