@@ -19,9 +19,8 @@
 #include "proto/sm_records.h"
 #include "server/sm_server.h"
 
-/* Decompression bound for one batch or wrapper, as the Produce path uses. */
-static size_t
-max_uncompressed(const sm_log_config_t *cfg)
+size_t
+sm_convert_max_uncompressed(const sm_log_config_t *cfg)
 {
     int64_t m = 8 * (int64_t)cfg->max_message_bytes;
     return (size_t)(m > (64 << 20) ? m : (64 << 20));
@@ -41,7 +40,7 @@ sm_convert_produce_legacy(const sm_log_config_t *cfg, sm_bytes_t *rec, uint8_t *
     sm_wbuf_t w;
     sm_wbuf_init(&w, (size_t)rec->len + SM_BATCH_HEADER_SIZE);
     sm_err_t err = sm_legacy_to_batch(&w, rec->ptr, (size_t)rec->len, cfg->compression_type,
-                                      max_uncompressed(cfg), NULL);
+                                      sm_convert_max_uncompressed(cfg), NULL);
     if (err != SM_ERR_NONE) { sm_wbuf_free(&w); return err; }
     size_t len;
     *owned = sm_wbuf_steal(&w, &len);
@@ -129,7 +128,7 @@ sm_convert_topic_policy(const sm_log_config_t *cfg, sm_bytes_t *rec, uint8_t **o
         int64_t maxd = cfg->message_timestamp_difference_max_ms;
         sm_record_iter_t it;
         sm_record_t r;
-        sm_err_t err = sm_record_iter_init(&it, rec->ptr, (size_t)rec->len, max_uncompressed(cfg));
+        sm_err_t err = sm_record_iter_init(&it, rec->ptr, (size_t)rec->len, sm_convert_max_uncompressed(cfg));
         int rc = err == SM_ERR_NONE ? 0 : -1;
         while (err == SM_ERR_NONE && (rc = sm_record_iter_next(&it, &r)) == 1) {
             if (r.timestamp == -1) continue;                 /* NO_TIMESTAMP is exempt */
@@ -144,7 +143,7 @@ sm_convert_topic_policy(const sm_log_config_t *cfg, sm_bytes_t *rec, uint8_t **o
     if (cfg->compression_type < 0 || cfg->compression_type == (int)sm_batch_codec(&h)) return SM_ERR_NONE;
     sm_wbuf_t w;
     sm_wbuf_init(&w, (size_t)rec->len + 64);
-    sm_err_t err = recompress(rec->ptr, (size_t)rec->len, (sm_codec_t)cfg->compression_type, max_uncompressed(cfg), &w);
+    sm_err_t err = recompress(rec->ptr, (size_t)rec->len, (sm_codec_t)cfg->compression_type, sm_convert_max_uncompressed(cfg), &w);
     if (err != SM_ERR_NONE) { sm_wbuf_free(&w); return err; }
     size_t len;
     uint8_t *nb = sm_wbuf_steal(&w, &len);
@@ -241,7 +240,7 @@ sm_convert_fetch(int16_t api_version, const char *topic, int64_t fetch_offset, i
             bp = buf;
         }
         size_t before = out.len;
-        sm_err_t e = sm_legacy_from_batch(&out, magic, bp, size, fetch_offset, max_uncompressed(&cfg));
+        sm_err_t e = sm_legacy_from_batch(&out, magic, bp, size, fetch_offset, sm_convert_max_uncompressed(&cfg));
         if (e != SM_ERR_NONE) {
             /* zstd (or a damaged batch) ends the conversion; only when
              * nothing precedes it is it this partition's error. */

@@ -52,4 +52,9 @@ sm_err_t sm_convert_fetch(int16_t api_version, const char *topic, int64_t fetch_
  * *op (offset -1 = none), honouring max_num_offsets. */
 void sm_convert_listoffsets_v0(const sm_listoffsets_req_part_t *rp, sm_listoffsets_resp_part_t *op, sm_arena_t *a);
 
+/* Decompression bound for one produced batch or legacy wrapper: eight times
+ * the topic's max.message.bytes, at least 64 MiB (a hostile batch cannot
+ * expand past it). */
+size_t sm_convert_max_uncompressed(const sm_log_config_t *cfg);
+
 #endif

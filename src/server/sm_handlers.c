@@ -244,10 +244,10 @@ produce_partition(const sm_req_hdr_t *h, int acks, sm_bytes_t topic, const sm_pr
     if (rec.len > cfg.max_message_bytes) { err = SM_ERR_MESSAGE_TOO_LARGE; goto done; }
     if (sm_batch_codec(&bh) == SM_CODEC_ZSTD && h->api_version < 7) { err = SM_ERR_UNSUPPORTED_COMPRESSION_TYPE; goto done; }
     if (bh.attributes & (SM_ATTR_CONTROL | SM_ATTR_TRANSACTIONAL)) { err = SM_ERR_INVALID_RECORD; goto done; }
-    err = sm_batch_validate(rec.ptr, (size_t)rec.len, (size_t)SM_MAX(64 << 20, 8 * (int64_t)cfg.max_message_bytes), &bh);
+    err = sm_batch_validate(rec.ptr, (size_t)rec.len, sm_convert_max_uncompressed(&cfg), &bh);
     if (err != SM_ERR_NONE) goto done;
     /* LogValidator.validateKey: a compacted topic needs a key on every record. */
-    if (cfg.cleanup_compact && (err = sm_cleaner_check_keys(rec.ptr, (size_t)rec.len, (size_t)SM_MAX(64 << 20, 8 * (int64_t)cfg.max_message_bytes))) != SM_ERR_NONE) goto done;
+    if (cfg.cleanup_compact && (err = sm_cleaner_check_keys(rec.ptr, (size_t)rec.len, sm_convert_max_uncompressed(&cfg))) != SM_ERR_NONE) goto done;
     if ((err = sm_convert_topic_policy(&cfg, &rec, &converted, sm_now_ms())) != SM_ERR_NONE) goto done;
 
     sm_produce_result_t res;
